@@ -1,0 +1,108 @@
+//! The command line as typed by people and schedulers: raw flags, no validation beyond
+//! syntax. `job.rs` turns them (plus a job file) into one validated [`crate::job::Job`].
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "reciprocity",
+    version,
+    about = "Who follows back, and who actually talks to whom: reciprocity and engagement metrics from Parquet follow and interaction exports.",
+    after_help = "Exit codes: 0 ok, 1 internal error, 2 usage or configuration, 3 bad input, 4 storage, 5 resource limit."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Compute every table of the metric contract and write it to --out.
+    Run(RunArgs),
+    /// Write a synthetic population (follows, interactions, accounts) as Parquet.
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Progress bars on a terminal, a human summary at the end.
+    Text,
+    /// One JSON object per line on stderr (run id, stage, counts, durations).
+    Json,
+}
+
+#[derive(Debug, Default, Args)]
+pub struct RunArgs {
+    /// A job file (TOML); flags given here override its values.
+    #[arg(long, value_name = "FILE")]
+    pub job: Option<PathBuf>,
+    /// The run date that replaces {date} in URLs (default: today, UTC).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: Option<String>,
+    /// Override one job-file value, e.g. --set parameters.min_followers=20 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+
+    /// Follow edges: one Parquet object or a prefix of *.parquet objects.
+    #[arg(long, value_name = "URL")]
+    pub follows: Option<String>,
+    /// Interaction events (replies, mentions, likes, reposts).
+    #[arg(long, value_name = "URL")]
+    pub interactions: Option<String>,
+    /// Accounts with their type (`brand` marks a brand).
+    #[arg(long, value_name = "URL")]
+    pub accounts: Option<String>,
+    /// Where the result tables go.
+    #[arg(long, value_name = "URL")]
+    pub out: Option<String>,
+
+    /// Accounts with fewer followers are in camp `insufficient` [default: 10].
+    #[arg(long, value_name = "N")]
+    pub min_followers: Option<u64>,
+    /// Only interactions at or after this instant count (RFC 3339).
+    #[arg(long, value_name = "RFC3339")]
+    pub window_start: Option<String>,
+    /// Only interactions before this instant count (RFC 3339).
+    #[arg(long, value_name = "RFC3339")]
+    pub window_end: Option<String>,
+    /// Extra brand ids, comma-separated, added to accounts typed `brand`.
+    #[arg(long, value_name = "ID,ID,...", value_delimiter = ',')]
+    pub brands: Vec<String>,
+    /// Worker threads for computation [default: all cores].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Replace a completed run in --out.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// How progress and the end-of-run report are written to stderr [default: text].
+    #[arg(long, value_enum)]
+    pub log_format: Option<LogFormat>,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Where to write follows/, interactions/ and accounts/.
+    #[arg(long, value_name = "URL")]
+    pub out: String,
+    /// Number of accounts.
+    #[arg(long, value_name = "N")]
+    pub accounts: u64,
+    /// Mean number of accounts each account follows.
+    #[arg(long, value_name = "MEAN", default_value_t = 35.0)]
+    pub following: f64,
+    /// Mean number of interaction events each account sends.
+    #[arg(long, value_name = "MEAN", default_value_t = 20.0)]
+    pub interactions: f64,
+    /// Random seed; the same seed gives the same files.
+    #[arg(long, value_name = "S", default_value_t = 1)]
+    pub seed: u64,
+    /// Parquet objects per dataset [default: 8, fewer for small populations].
+    #[arg(long, value_name = "N")]
+    pub files: Option<usize>,
+    /// Replace existing files under --out.
+    #[arg(long)]
+    pub overwrite: bool,
+}

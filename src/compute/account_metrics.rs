@@ -1,0 +1,191 @@
+//! The per-account pass: one row of `account_metrics` per account, in one parallel sweep.
+//!
+//! For each account a, its followees (sorted) are walked alongside its interaction partners
+//! (sorted): a followee m is a mutual when m follows a back, and the events both ways between
+//! a and m decide whether that mutual is engaged or hollow. The same sweep yields the
+//! follow-back latencies and the pair sums that population figures need.
+
+use rayon::prelude::*;
+
+use super::concentration::{concentration, Concentration};
+use super::follow_graph::FollowGraph;
+use super::interaction_graph::InteractionGraph;
+use super::stats::{gini, median_i64};
+use super::NULL_TS;
+
+const NS_PER_S: f64 = 1e9;
+
+/// The follow-back camp of an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Camp {
+    FollowsBackAll,
+    Selective,
+    RarelyFollowsBack,
+    Insufficient,
+}
+
+impl Camp {
+    pub const ALL: [Camp; 4] = [Camp::FollowsBackAll, Camp::Selective, Camp::RarelyFollowsBack, Camp::Insufficient];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Camp::FollowsBackAll => "follows_back_all",
+            Camp::Selective => "selective",
+            Camp::RarelyFollowsBack => "rarely_follows_back",
+            Camp::Insufficient => "insufficient",
+        }
+    }
+}
+
+/// Thresholds of the camps.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CampRule {
+    pub min_followers: u64,
+    pub follows_back_all_rate: f64,
+    pub selective_rate: f64,
+}
+
+impl CampRule {
+    /// An account with no followers has no follow-back rate and is `insufficient` even when
+    /// min_followers is 0.
+    pub fn camp(&self, followers: u64, follow_back_rate: Option<f64>) -> Camp {
+        match follow_back_rate {
+            _ if followers < self.min_followers => Camp::Insufficient,
+            None => Camp::Insufficient,
+            Some(r) if r >= self.follows_back_all_rate => Camp::FollowsBackAll,
+            Some(r) if r >= self.selective_rate => Camp::Selective,
+            Some(_) => Camp::RarelyFollowsBack,
+        }
+    }
+}
+
+/// One account's metrics (the id and type are added when the table is built).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountRow {
+    pub followers: u64,
+    pub following: u64,
+    pub mutuals: u64,
+    pub follow_back_rate: Option<f64>,
+    pub reciprocated_rate: Option<f64>,
+    pub reciprocity: Option<f64>,
+    pub followbacks_given: u64,
+    pub followback_latency_median_s: Option<f64>,
+    pub camp: Camp,
+    pub interactions_out: u64,
+    pub interactions_in: u64,
+    pub partners_out: u64,
+    pub engaged_following: u64,
+    pub engaged_following_share: Option<f64>,
+    pub mutuals_engaged: u64,
+    pub mutuals_hollow: u64,
+    pub concentration: Concentration,
+    pub gini_following: Option<f64>,
+    /// Partners that also sent events to this account (for the population pair reciprocity).
+    pub partners_reciprocated: u64,
+    /// Σ over partners p of min(events a→p, events p→a).
+    pub events_reciprocated: u64,
+}
+
+/// All account rows (by dense id) and every follow-back latency (ns) of the population.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AccountPass {
+    pub rows: Vec<AccountRow>,
+    pub latencies_ns: Vec<i64>,
+}
+
+fn ratio(numerator: u64, denominator: u64) -> Option<f64> {
+    (denominator > 0).then(|| numerator as f64 / denominator as f64)
+}
+
+/// Computes every account's row.
+pub fn account_metrics(follows: &FollowGraph, interactions: &InteractionGraph, rule: &CampRule) -> AccountPass {
+    let n = follows.accounts();
+    let per_account: Vec<(AccountRow, Vec<i64>)> = (0..n)
+        .into_par_iter()
+        .map_init(
+            || (Vec::new(), Vec::new()),
+            |(scratch, sent_to_followees), a| account_row(a, follows, interactions, rule, scratch, sent_to_followees),
+        )
+        .collect();
+    let latency_count = per_account.iter().map(|(_, l)| l.len()).sum();
+    let mut latencies_ns = Vec::with_capacity(latency_count);
+    let mut rows = Vec::with_capacity(n);
+    for (row, latencies) in per_account {
+        latencies_ns.extend(latencies);
+        rows.push(row);
+    }
+    AccountPass { rows, latencies_ns }
+}
+
+fn account_row(
+    a: usize,
+    follows: &FollowGraph,
+    interactions: &InteractionGraph,
+    rule: &CampRule,
+    scratch: &mut Vec<u64>,
+    sent_to_followees: &mut Vec<u64>,
+) -> (AccountRow, Vec<i64>) {
+    let me = a as u32;
+    let followees = follows.following(a);
+    let followed_at = follows.following_created(a);
+    let partners = interactions.partners(a);
+    let sent = interactions.partner_counts(a);
+
+    let (mut mutuals, mut engaged_following, mut mutuals_engaged, mut mutuals_hollow) = (0, 0, 0, 0);
+    let mut latencies = Vec::new();
+    sent_to_followees.clear();
+    let mut p = 0;
+    for (&m, &t_out) in followees.iter().zip(followed_at) {
+        while p < partners.len() && partners[p] < m {
+            p += 1;
+        }
+        let w_out = if p < partners.len() && partners[p] == m { sent[p] } else { 0 };
+        sent_to_followees.push(w_out);
+        engaged_following += u64::from(w_out > 0);
+        let Some(t_back) = follows.created_at(m as usize, me) else { continue };
+        mutuals += 1;
+        // a followed back when m's follow of a came strictly first.
+        if t_out != NULL_TS && t_back != NULL_TS && t_back < t_out {
+            latencies.push(t_out.saturating_sub(t_back));
+        }
+        let w_in = interactions.count(m as usize, me);
+        mutuals_engaged += u64::from(w_out > 0 && w_in > 0);
+        mutuals_hollow += u64::from(w_out == 0 && w_in == 0);
+    }
+
+    let (mut partners_reciprocated, mut events_reciprocated) = (0, 0);
+    for (&t, &w) in partners.iter().zip(sent) {
+        let back = interactions.count(t as usize, me);
+        partners_reciprocated += u64::from(back > 0);
+        events_reciprocated += w.min(back);
+    }
+
+    let followers = follows.in_degree[a];
+    let following = followees.len() as u64;
+    let follow_back_rate = ratio(mutuals, followers);
+    let followbacks_given = latencies.len() as u64;
+    let median = median_i64(&mut latencies.clone()).map(|ns| ns / NS_PER_S);
+    let row = AccountRow {
+        followers,
+        following,
+        mutuals,
+        follow_back_rate,
+        reciprocated_rate: ratio(mutuals, following),
+        reciprocity: ratio(2 * mutuals, followers + following),
+        followbacks_given,
+        followback_latency_median_s: median,
+        camp: rule.camp(followers, follow_back_rate),
+        interactions_out: sent.iter().sum(),
+        interactions_in: interactions.received[a],
+        partners_out: partners.len() as u64,
+        engaged_following,
+        engaged_following_share: ratio(engaged_following, following),
+        mutuals_engaged,
+        mutuals_hollow,
+        concentration: concentration(sent, scratch),
+        gini_following: gini(sent_to_followees),
+        partners_reciprocated,
+        events_reciprocated,
+    };
+    (row, latencies)
+}

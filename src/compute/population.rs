@@ -1,0 +1,91 @@
+//! The one-row `population_summary`: dyad census, reciprocity coefficients, inequality.
+//!
+//! Definitions follow their sources: arc reciprocity 2M/E (NetworkX `overall_reciprocity`),
+//! dyad reciprocity M/(M+A) (igraph mode "ratio"), ρ (Garlaschelli & Loffredo 2004), weighted
+//! interaction reciprocity Σ min(w_ij, w_ji) / Σ w_ij (Squartini et al. 2013).
+
+use rayon::prelude::*;
+
+use super::account_metrics::{AccountPass, Camp};
+use super::follow_graph::FollowGraph;
+use super::interaction_graph::InteractionGraph;
+use super::stats::{gini, median_i64};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Population {
+    pub accounts: u64,
+    pub follow_edges: u64,
+    pub mutual_dyads: u64,
+    pub asymmetric_dyads: u64,
+    pub null_dyads: i64,
+    pub edge_reciprocity: Option<f64>,
+    pub dyad_reciprocity: Option<f64>,
+    pub density: Option<f64>,
+    pub rho: Option<f64>,
+    pub interaction_events: u64,
+    pub interaction_pair_reciprocity: Option<f64>,
+    pub interaction_reciprocity: Option<f64>,
+    pub followback_latency_median_s: Option<f64>,
+    pub mutual_dyads_engaged: u64,
+    pub mutual_dyads_hollow: u64,
+    pub gini_followers: Option<f64>,
+    pub gini_degree: Option<f64>,
+    /// Accounts per camp, in [`Camp::ALL`] order.
+    pub camps: [u64; 4],
+}
+
+fn ratio(numerator: f64, denominator: f64) -> Option<f64> {
+    (denominator != 0.0).then(|| numerator / denominator)
+}
+
+/// Population figures from the graphs and the per-account pass.
+pub fn population(follows: &FollowGraph, interactions: &InteractionGraph, pass: &AccountPass) -> Population {
+    let rows = &pass.rows;
+    let n = rows.len() as u64;
+    let e = follows.edges() as u64;
+    let mutual_ends: u64 = rows.par_iter().map(|r| r.mutuals).sum();
+    let m = mutual_ends / 2;
+    let a = e - mutual_ends;
+    // n < 2^32, so n(n−1)/2 < 2^63: int64 always suffices.
+    let all_dyads = i128::from(n) * (i128::from(n) - 1) / 2;
+    let null_dyads = i64::try_from(all_dyads - i128::from(m) - i128::from(a)).expect("n < 2^32");
+
+    let edge_reciprocity = ratio(2.0 * m as f64, e as f64);
+    let density = ratio(e as f64, n as f64 * (n as f64 - 1.0)).filter(|_| n >= 2);
+    let rho = match (edge_reciprocity, density) {
+        (Some(r), Some(d)) => ratio(r - d, 1.0 - d),
+        _ => None,
+    };
+
+    let pairs = interactions.pairs() as f64;
+    let reciprocated_pairs: u64 = rows.par_iter().map(|r| r.partners_reciprocated).sum();
+    let reciprocated_events: u64 = rows.par_iter().map(|r| r.events_reciprocated).sum();
+
+    let mut camps = [0u64; 4];
+    for r in rows {
+        camps[Camp::ALL.iter().position(|&c| c == r.camp).expect("every camp is listed")] += 1;
+    }
+    let mut followers: Vec<u64> = rows.iter().map(|r| r.followers).collect();
+    let mut degree: Vec<u64> = rows.iter().map(|r| r.followers + r.following).collect();
+
+    Population {
+        accounts: n,
+        follow_edges: e,
+        mutual_dyads: m,
+        asymmetric_dyads: a,
+        null_dyads,
+        edge_reciprocity,
+        dyad_reciprocity: ratio(m as f64, (m + a) as f64),
+        density,
+        rho,
+        interaction_events: interactions.events,
+        interaction_pair_reciprocity: ratio(reciprocated_pairs as f64, pairs),
+        interaction_reciprocity: ratio(reciprocated_events as f64, interactions.events as f64),
+        followback_latency_median_s: median_i64(&mut pass.latencies_ns.clone()).map(|ns| ns / 1e9),
+        mutual_dyads_engaged: rows.par_iter().map(|r| r.mutuals_engaged).sum::<u64>() / 2,
+        mutual_dyads_hollow: rows.par_iter().map(|r| r.mutuals_hollow).sum::<u64>() / 2,
+        gini_followers: gini(&mut followers),
+        gini_degree: gini(&mut degree),
+        camps,
+    }
+}

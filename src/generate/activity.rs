@@ -1,0 +1,120 @@
+//! Synthetic interactions: each account talks mostly to a handful of the accounts it follows.
+//!
+//! About 80% of an account's events go to 1–5 favourite followees (Zipf-weighted among
+//! them), 15% to other followees, 5% to accounts it does not follow (by popularity). Kinds
+//! are reply, mention, like and repost; times fall in the last 30 days of the history.
+
+use rand::RngExt;
+use rand_distr::{Distribution, LogNormal};
+use rayon::prelude::*;
+
+use super::population::{block_rng, FollowRows, BLOCK, DAY_US, HISTORY_START_US};
+
+pub const KINDS: [&str; 4] = ["like", "reply", "repost", "mention"];
+const KIND_WEIGHTS: [f64; 4] = [0.55, 0.2, 0.15, 0.1];
+const ACTIVITY_START_US: i64 = HISTORY_START_US + 510 * DAY_US;
+
+/// Interaction rows by account index.
+#[derive(Debug, Clone, Default)]
+pub struct InteractionRows {
+    pub actor: Vec<u32>,
+    pub target: Vec<u32>,
+    pub created_us: Vec<i64>,
+    /// Index into [`KINDS`].
+    pub kind: Vec<u8>,
+}
+
+/// Each account's followees (sorted, distinct), as CSR.
+fn followees(n: usize, follows: &FollowRows) -> (Vec<usize>, Vec<u32>) {
+    let mut pairs: Vec<u64> = follows
+        .follower
+        .par_iter()
+        .zip(&follows.followee)
+        .filter(|(a, t)| a != t)
+        .map(|(&a, &t)| (u64::from(a) << 32) | u64::from(t))
+        .collect();
+    pairs.par_sort_unstable();
+    pairs.dedup();
+    let mut offsets = vec![0usize; n + 1];
+    for &p in &pairs {
+        offsets[(p >> 32) as usize + 1] += 1;
+    }
+    for a in 0..n {
+        offsets[a + 1] += offsets[a];
+    }
+    (offsets, pairs.into_iter().map(|p| p as u32).collect())
+}
+
+fn pick_kind(x: f64) -> u8 {
+    let mut acc = 0.0;
+    for (i, w) in KIND_WEIGHTS.iter().enumerate() {
+        acc += w;
+        if x < acc {
+            return i as u8;
+        }
+    }
+    (KINDS.len() - 1) as u8
+}
+
+pub fn interactions(n: usize, follows: &FollowRows, mean_events: f64, seed: u64) -> InteractionRows {
+    let (offsets, targets) = followees(n, follows);
+    let sigma: f64 = 1.2;
+    let activity = LogNormal::new(mean_events.max(0.01).ln() - sigma * sigma / 2.0, sigma).expect("valid LogNormal");
+    let blocks: Vec<InteractionRows> = (0..n.div_ceil(BLOCK))
+        .into_par_iter()
+        .map(|b| {
+            let mut rng = block_rng(seed, 6, b);
+            let mut rows = InteractionRows::default();
+            let mut favourites: Vec<u32> = Vec::new();
+            for a in b * BLOCK..(b * BLOCK + BLOCK).min(n) {
+                let mine = &targets[offsets[a]..offsets[a + 1]];
+                let events = activity.sample(&mut rng).round() as usize;
+                if events == 0 || n < 2 {
+                    continue;
+                }
+                favourites.clear();
+                for _ in 0..rng.random_range(1..=5usize).min(mine.len()) {
+                    // Favourites lean towards mutuals: up to three tries to find one.
+                    let mut pick = mine[rng.random_range(0..mine.len())];
+                    for _ in 0..2 {
+                        let theirs = &targets[offsets[pick as usize]..offsets[pick as usize + 1]];
+                        if theirs.binary_search(&(a as u32)).is_ok() {
+                            break;
+                        }
+                        pick = mine[rng.random_range(0..mine.len())];
+                    }
+                    favourites.push(pick);
+                }
+                for _ in 0..events {
+                    let roll = rng.random::<f64>();
+                    let target = if !favourites.is_empty() && roll < 0.8 {
+                        // Zipf-like: the first favourite gets the most.
+                        let rank = (rng.random::<f64>().powi(2) * favourites.len() as f64) as usize;
+                        favourites[rank]
+                    } else if !mine.is_empty() && roll < 0.95 {
+                        mine[rng.random_range(0..mine.len())]
+                    } else {
+                        let mut t = rng.random_range(0..n) as u32;
+                        while t as usize == a {
+                            t = rng.random_range(0..n) as u32;
+                        }
+                        t
+                    };
+                    rows.actor.push(a as u32);
+                    rows.target.push(target);
+                    rows.created_us.push(ACTIVITY_START_US + rng.random_range(0..30 * DAY_US));
+                    rows.kind.push(pick_kind(rng.random::<f64>()));
+                }
+            }
+            rows
+        })
+        .collect();
+    let mut all = InteractionRows::default();
+    for rows in blocks {
+        all.actor.extend(rows.actor);
+        all.target.extend(rows.target);
+        all.created_us.extend(rows.created_us);
+        all.kind.extend(rows.kind);
+    }
+    all
+}

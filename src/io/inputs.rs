@@ -1,0 +1,197 @@
+//! The job's input datasets: checked footers first, then the wanted columns of each.
+//!
+//! Scanning (listing, footers, column names and types, one id type across all datasets)
+//! happens for every dataset before any data is decoded, so a bad schema anywhere fails in
+//! seconds and names its object and column.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::compute::accounts::RawAccounts;
+use crate::compute::clean::RawEdges;
+use crate::error::{Error, Result};
+use crate::id_type::IdType;
+use crate::io::dataset::{scan, ColumnKind, ScannedDataset, WantedColumn};
+use crate::io::read::{read_columns, ColumnData};
+use crate::job::Job;
+use crate::store::{self, StorageOptions};
+
+pub const FOLLOWS: &str = "follows";
+pub const INTERACTIONS: &str = "interactions";
+pub const ACCOUNTS: &str = "accounts";
+
+/// Every dataset of a job, scanned.
+#[derive(Debug, Clone)]
+pub struct Scans {
+    pub follows: ScannedDataset,
+    pub interactions: Option<ScannedDataset>,
+    pub accounts: Option<ScannedDataset>,
+    pub id_type: IdType,
+}
+
+impl Scans {
+    pub fn all(&self) -> impl Iterator<Item = &ScannedDataset> {
+        std::iter::once(&self.follows).chain(&self.interactions).chain(&self.accounts)
+    }
+}
+
+/// What the manifest says of one input dataset.
+#[derive(Debug, Clone, Serialize)]
+pub struct InputDescription {
+    pub url: String,
+    pub rows: u64,
+    pub bytes: u64,
+    pub objects: Vec<InputObject>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InputObject {
+    pub path: String,
+    pub size: u64,
+    pub rows: u64,
+}
+
+pub fn describe(scan: &ScannedDataset) -> InputDescription {
+    InputDescription {
+        url: scan.location.url(),
+        rows: scan.rows(),
+        bytes: scan.bytes(),
+        objects: scan
+            .objects
+            .iter()
+            .map(|o| InputObject { path: o.name.clone(), size: o.size, rows: o.rows })
+            .collect(),
+    }
+}
+
+fn want(name: &str, kind: ColumnKind, required: bool) -> WantedColumn {
+    WantedColumn { name: name.to_string(), kind, required }
+}
+
+async fn scan_dataset(
+    dataset: &str,
+    url: &str,
+    wanted: Vec<WantedColumn>,
+    storage: &StorageOptions,
+    concurrency: usize,
+) -> Result<ScannedDataset> {
+    scan(dataset, store::open(url, storage)?, wanted, concurrency).await
+}
+
+/// Lists and checks every input of the job.
+pub async fn scan_inputs(job: &Job, concurrency: usize) -> Result<Scans> {
+    let c = &job.columns;
+    let follows = scan_dataset(
+        FOLLOWS,
+        &job.follows,
+        vec![
+            want(&c.follows.follower_id, ColumnKind::Id, true),
+            want(&c.follows.followee_id, ColumnKind::Id, true),
+            want(&c.follows.created_at, ColumnKind::Timestamp, false),
+        ],
+        &job.storage,
+        concurrency,
+    )
+    .await?;
+    if follows.rows() == 0 {
+        return Err(Error::Input {
+            object: follows.location.url(),
+            problem: "the follows dataset has no rows; refusing to publish metrics of an empty graph".into(),
+        });
+    }
+    let interactions = match &job.interactions {
+        None => None,
+        Some(url) => {
+            // Timestamps are read only when a window needs them.
+            let window = job.params.window_start_ns.is_some() || job.params.window_end_ns.is_some();
+            let mut wanted = vec![
+                want(&c.interactions.actor_id, ColumnKind::Id, true),
+                want(&c.interactions.target_id, ColumnKind::Id, true),
+            ];
+            if window {
+                wanted.push(want(&c.interactions.created_at, ColumnKind::Timestamp, true));
+            }
+            Some(scan_dataset(INTERACTIONS, url, wanted, &job.storage, concurrency).await?)
+        }
+    };
+    let accounts = match &job.accounts {
+        None => None,
+        Some(url) => Some(
+            scan_dataset(
+                ACCOUNTS,
+                url,
+                vec![
+                    want(&c.accounts.account_id, ColumnKind::Id, true),
+                    want(&c.accounts.account_type, ColumnKind::Text, false),
+                ],
+                &job.storage,
+                concurrency,
+            )
+            .await?,
+        ),
+    };
+    let id_type = follows.id_type.expect("follows has rows, so an object with id columns");
+    for other in interactions.iter().chain(&accounts) {
+        if let Some(t) = other.id_type.filter(|&t| t != id_type) {
+            let first = &other.objects[0];
+            return Err(Error::column(
+                &first.name,
+                &other.wanted[0].name,
+                format!(
+                    "ids are {t} here but {id_type} in the follows dataset ({}); every id column of a run must have one integer type",
+                    follows.objects[0].name
+                ),
+            ));
+        }
+    }
+    Ok(Scans { follows, interactions, accounts, id_type })
+}
+
+/// Decoded inputs, ready for cleaning.
+#[derive(Debug, Clone)]
+pub struct Inputs {
+    pub follows: RawEdges,
+    pub interactions: Option<RawEdges>,
+    pub accounts: Option<RawAccounts>,
+}
+
+fn into_ids(column: ColumnData) -> (Vec<u64>, Option<Vec<bool>>) {
+    match column {
+        ColumnData::Ids { keys, valid } => (keys, valid),
+        _ => unreachable!("asked for ids"),
+    }
+}
+
+fn into_edges(mut columns: Vec<ColumnData>) -> RawEdges {
+    let ts = (columns.len() > 2).then(|| match columns.pop() {
+        Some(ColumnData::Timestamps(t)) => t,
+        _ => unreachable!("asked for timestamps"),
+    });
+    let mut ids = columns.into_iter().map(into_ids);
+    let (src, valid_src) = ids.next().expect("source ids");
+    let (dst, valid_dst) = ids.next().expect("target ids");
+    RawEdges { src, dst, valid_src, valid_dst, ts }
+}
+
+/// Decodes the wanted columns of every scanned dataset.
+pub async fn read_inputs(scans: &Scans, concurrency: usize, on_rows: Arc<dyn Fn(u64) + Send + Sync>) -> Result<Inputs> {
+    let follows = into_edges(read_columns(&scans.follows, concurrency, Arc::clone(&on_rows)).await?);
+    let interactions = match &scans.interactions {
+        Some(s) => Some(into_edges(read_columns(s, concurrency, Arc::clone(&on_rows)).await?)),
+        None => None,
+    };
+    let accounts = match &scans.accounts {
+        Some(s) => {
+            let mut columns = read_columns(s, concurrency, Arc::clone(&on_rows)).await?.into_iter();
+            let (keys, valid) = into_ids(columns.next().expect("account ids"));
+            let types = match columns.next() {
+                Some(ColumnData::Text(t)) => t,
+                _ => unreachable!("asked for account types"),
+            };
+            Some(RawAccounts { keys, valid, types })
+        }
+        None => None,
+    };
+    Ok(Inputs { follows, interactions, accounts })
+}

@@ -1,0 +1,18 @@
+//! The I/O edge: Parquet in and out of object storage, on a tokio runtime of its own.
+//!
+//! Everything async lives below this module; the rest of the crate is synchronous.
+
+pub mod dataset;
+pub mod inputs;
+pub mod object_reader;
+pub mod read;
+pub mod write;
+
+/// A runtime for storage I/O and Parquet decoding, with `threads` workers.
+pub fn runtime(threads: usize) -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads.max(1))
+        .thread_name("reciprocity-io")
+        .enable_all()
+        .build()
+}

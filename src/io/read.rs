@@ -1,0 +1,234 @@
+//! Decoding a scanned dataset's wanted columns into flat vectors, row groups in parallel.
+//!
+//! Ids become order-preserving `u64` keys ([`IdType`]), timestamps become nanoseconds since
+//! the Unix epoch (UTC) with [`NULL_TS`] for null, strings stay strings. Only the wanted
+//! columns are fetched and decoded. Rows keep dataset order (objects by path, row groups in
+//! file order), so anything that depends on order is deterministic.
+
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::*;
+use arrow_array::{Array, RecordBatch};
+use arrow_schema::{DataType, TimeUnit};
+use futures::{StreamExt, TryStreamExt};
+use parquet::arrow::{ParquetRecordBatchStreamBuilder, ProjectionMask};
+
+use crate::compute::NULL_TS;
+use crate::error::{Error, Result};
+use crate::id_type::IdType;
+use crate::io::dataset::{ColumnKind, ScannedDataset};
+use crate::io::object_reader::ObjectReader;
+
+/// One decoded column of a whole dataset.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ColumnData {
+    /// Id keys; `valid` is present only if some id is null (its key is then 0).
+    Ids {
+        keys: Vec<u64>,
+        valid: Option<Vec<bool>>,
+    },
+    /// Nanoseconds since the epoch, [`NULL_TS`] where null or where the column is absent.
+    Timestamps(Vec<i64>),
+    Text(Vec<Option<String>>),
+}
+
+impl ColumnData {
+    fn empty(kind: ColumnKind) -> Self {
+        match kind {
+            ColumnKind::Id => ColumnData::Ids { keys: Vec::new(), valid: None },
+            ColumnKind::Timestamp => ColumnData::Timestamps(Vec::new()),
+            ColumnKind::Text => ColumnData::Text(Vec::new()),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            ColumnData::Ids { keys, .. } => keys.len(),
+            ColumnData::Timestamps(v) => v.len(),
+            ColumnData::Text(v) => v.len(),
+        }
+    }
+
+    fn append(&mut self, other: ColumnData) {
+        match (self, other) {
+            (ColumnData::Ids { keys, valid }, ColumnData::Ids { keys: k2, valid: v2 }) => {
+                if valid.is_some() || v2.is_some() {
+                    let mine = valid.get_or_insert_with(|| vec![true; keys.len()]);
+                    match v2 {
+                        Some(v2) => mine.extend(v2),
+                        None => mine.extend(std::iter::repeat_n(true, k2.len())),
+                    }
+                }
+                keys.extend(k2);
+            }
+            (ColumnData::Timestamps(a), ColumnData::Timestamps(b)) => a.extend(b),
+            (ColumnData::Text(a), ColumnData::Text(b)) => a.extend(b),
+            _ => unreachable!("columns of one dataset keep their kind"),
+        }
+    }
+}
+
+/// Reads the wanted columns of every object; `on_rows` is told of each decoded batch.
+pub async fn read_columns(
+    scan: &ScannedDataset,
+    concurrency: usize,
+    on_rows: Arc<dyn Fn(u64) + Send + Sync>,
+) -> Result<Vec<ColumnData>> {
+    let mut tasks = Vec::new();
+    for (object_index, object) in scan.objects.iter().enumerate() {
+        for row_group in 0..object.metadata.metadata().num_row_groups() {
+            tasks.push((object_index, row_group));
+        }
+    }
+    let scan = Arc::new(scan.clone());
+    let chunks: Vec<Vec<ColumnData>> = futures::stream::iter(tasks)
+        .map(|(object_index, row_group)| {
+            let scan = Arc::clone(&scan);
+            let on_rows = Arc::clone(&on_rows);
+            // Spawned so that row groups decode on all runtime threads at once.
+            tokio::spawn(async move { read_row_group(&scan, object_index, row_group, &*on_rows).await })
+        })
+        .buffered(concurrency.max(1))
+        .map(|joined| joined.map_err(|e| Error::internal("joining a read task", e))?)
+        .try_collect()
+        .await?;
+    let mut columns: Vec<ColumnData> = scan.wanted.iter().map(|w| ColumnData::empty(w.kind)).collect();
+    for chunk in chunks {
+        for (column, part) in columns.iter_mut().zip(chunk) {
+            column.append(part);
+        }
+    }
+    Ok(columns)
+}
+
+async fn read_row_group(
+    scan: &ScannedDataset,
+    object_index: usize,
+    row_group: usize,
+    on_rows: &(dyn Fn(u64) + Send + Sync),
+) -> Result<Vec<ColumnData>> {
+    let object = &scan.objects[object_index];
+    let present: Vec<usize> = object.fields.iter().flatten().copied().collect();
+    let mask = ProjectionMask::roots(object.metadata.parquet_schema(), present);
+    let reader = ObjectReader::new(Arc::clone(&scan.location.store), object.path.clone(), object.size);
+    let decode_error = |source| Error::Parquet { object: object.name.clone(), source };
+    let mut stream = ParquetRecordBatchStreamBuilder::new_with_metadata(reader, object.metadata.clone())
+        .with_projection(mask)
+        .with_row_groups(vec![row_group])
+        .with_batch_size(64 * 1024)
+        .build()
+        .map_err(decode_error)?;
+    let mut out: Vec<ColumnData> = scan.wanted.iter().map(|w| ColumnData::empty(w.kind)).collect();
+    while let Some(batch) = stream.try_next().await.map_err(decode_error)? {
+        for (column, want) in out.iter_mut().zip(&scan.wanted) {
+            let part = convert(&batch, &want.name, want.kind)
+                .map_err(|problem| Error::column(&object.name, &want.name, problem))?;
+            column.append(part);
+        }
+        on_rows(batch.num_rows() as u64);
+    }
+    debug_assert!(out.iter().all(|c| c.len() == out[0].len()));
+    Ok(out)
+}
+
+fn convert(batch: &RecordBatch, name: &str, kind: ColumnKind) -> Result<ColumnData, String> {
+    let rows = batch.num_rows();
+    let Some(array) = batch.column_by_name(name) else {
+        // An optional column this object lacks: all null.
+        return Ok(match kind {
+            ColumnKind::Id => unreachable!("id columns are required"),
+            ColumnKind::Timestamp => ColumnData::Timestamps(vec![NULL_TS; rows]),
+            ColumnKind::Text => ColumnData::Text(vec![None; rows]),
+        });
+    };
+    Ok(match kind {
+        ColumnKind::Id => {
+            let (keys, valid) = id_keys(array.as_ref())?;
+            ColumnData::Ids { keys, valid }
+        }
+        ColumnKind::Timestamp => ColumnData::Timestamps(timestamps_ns(array.as_ref())?),
+        ColumnKind::Text => ColumnData::Text(texts(array.as_ref())?),
+    })
+}
+
+fn id_keys(array: &dyn Array) -> Result<(Vec<u64>, Option<Vec<bool>>), String> {
+    macro_rules! keys {
+        ($t:ty, $key:expr) => {
+            array.as_primitive::<$t>().iter().map(|v| v.map($key)).collect::<Vec<Option<u64>>>()
+        };
+    }
+    let keys: Vec<Option<u64>> = match array.data_type() {
+        DataType::Int8 => keys!(Int8Type, |v| IdType::key_of_signed(v.into())),
+        DataType::Int16 => keys!(Int16Type, |v| IdType::key_of_signed(v.into())),
+        DataType::Int32 => keys!(Int32Type, |v| IdType::key_of_signed(v.into())),
+        DataType::Int64 => keys!(Int64Type, IdType::key_of_signed),
+        DataType::UInt8 => keys!(UInt8Type, |v| IdType::key_of_unsigned(v.into())),
+        DataType::UInt16 => keys!(UInt16Type, |v| IdType::key_of_unsigned(v.into())),
+        DataType::UInt32 => keys!(UInt32Type, |v| IdType::key_of_unsigned(v.into())),
+        DataType::UInt64 => keys!(UInt64Type, IdType::key_of_unsigned),
+        DataType::Dictionary(_, _) => {
+            let dict = array.as_any_dictionary();
+            let (values, values_valid) = id_keys(dict.values().as_ref())?;
+            dict.normalized_keys()
+                .iter()
+                .enumerate()
+                .map(|(i, &k)| {
+                    let valid = dict.keys().is_valid(i) && values_valid.as_ref().is_none_or(|v| v[k]);
+                    valid.then(|| values[k])
+                })
+                .collect()
+        }
+        other => return Err(format!("expected an integer id, found {other}")),
+    };
+    let valid = keys.iter().any(Option::is_none).then(|| keys.iter().map(Option::is_some).collect());
+    Ok((keys.into_iter().map(|k| k.unwrap_or(0)).collect(), valid))
+}
+
+fn timestamps_ns(array: &dyn Array) -> Result<Vec<i64>, String> {
+    let (values, factor): (Vec<Option<i64>>, i64) = match array.data_type() {
+        DataType::Timestamp(TimeUnit::Second, _) => {
+            (array.as_primitive::<TimestampSecondType>().iter().collect(), 1_000_000_000)
+        }
+        DataType::Timestamp(TimeUnit::Millisecond, _) => {
+            (array.as_primitive::<TimestampMillisecondType>().iter().collect(), 1_000_000)
+        }
+        DataType::Timestamp(TimeUnit::Microsecond, _) => {
+            (array.as_primitive::<TimestampMicrosecondType>().iter().collect(), 1_000)
+        }
+        DataType::Timestamp(TimeUnit::Nanosecond, _) => {
+            (array.as_primitive::<TimestampNanosecondType>().iter().collect(), 1)
+        }
+        DataType::Null => return Ok(vec![NULL_TS; array.len()]),
+        other => return Err(format!("expected a timestamp, found {other}")),
+    };
+    values
+        .into_iter()
+        .map(|v| match v {
+            None => Ok(NULL_TS),
+            Some(v) => v
+                .checked_mul(factor)
+                .filter(|&ns| ns != NULL_TS)
+                .ok_or_else(|| format!("timestamp {v} is outside the range representable in nanoseconds (1677-2262)")),
+        })
+        .collect()
+}
+
+fn texts(array: &dyn Array) -> Result<Vec<Option<String>>, String> {
+    Ok(match array.data_type() {
+        DataType::Utf8 => array.as_string::<i32>().iter().map(|v| v.map(str::to_string)).collect(),
+        DataType::LargeUtf8 => array.as_string::<i64>().iter().map(|v| v.map(str::to_string)).collect(),
+        DataType::Utf8View => array.as_string_view().iter().map(|v| v.map(str::to_string)).collect(),
+        DataType::Null => vec![None; array.len()],
+        DataType::Dictionary(_, _) => {
+            let dict = array.as_any_dictionary();
+            let values = texts(dict.values().as_ref())?;
+            dict.normalized_keys()
+                .iter()
+                .enumerate()
+                .map(|(i, &k)| if dict.keys().is_valid(i) { values[k].clone() } else { None })
+                .collect()
+        }
+        other => return Err(format!("expected a string, found {other}")),
+    })
+}

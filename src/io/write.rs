@@ -1,0 +1,133 @@
+//! The output folder: claiming it, writing table parts, the manifest, and `_SUCCESS` last.
+//!
+//! A reader trusts OUT only once `_SUCCESS` exists, so `_SUCCESS` is written after every
+//! other object and removed first when a completed OUT is overwritten. Only objects this
+//! job writes (its table folders, `_manifest.json`, `_SUCCESS`) are ever deleted: pointing
+//! `--out` at a folder with other things in it does not destroy them.
+
+use std::sync::Arc;
+
+use arrow_array::RecordBatch;
+use bytes::Bytes;
+use futures::TryStreamExt;
+use object_store::buffered::BufWriter;
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+use serde::Serialize;
+use tokio::io::AsyncWriteExt;
+
+use crate::error::{Error, Result};
+use crate::store::Location;
+
+pub const SUCCESS: &str = "_SUCCESS";
+pub const MANIFEST: &str = "_manifest.json";
+
+/// An object this run wrote.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct WrittenObject {
+    pub path: String,
+    pub size: u64,
+    pub rows: u64,
+}
+
+/// Refuses a completed OUT unless `overwrite`: checked before any input is read.
+pub async fn check_output(out: &Location, overwrite: bool) -> Result<()> {
+    let success = out.child(SUCCESS);
+    match out.store.head(&success).await {
+        Ok(_) if !overwrite => Err(Error::OutputExists { out: out.url() }),
+        Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+        Err(e) => Err(Error::storage(out.display(&success), "head", e)),
+    }
+}
+
+/// Makes OUT ready for this run's objects: `_SUCCESS` goes first (so readers stop trusting
+/// OUT), then what an earlier run of this job left (a completed one, or a failed attempt).
+pub async fn prepare_output(out: &Location, overwrite: bool, tables: &[&str]) -> Result<()> {
+    check_output(out, overwrite).await?;
+    delete(out, &out.child(SUCCESS)).await?;
+    delete(out, &out.child(MANIFEST)).await?;
+    for table in tables {
+        let prefix = out.child(table);
+        let stale: Vec<Path> = out
+            .store
+            .list(Some(&prefix))
+            .map_ok(|meta| meta.location)
+            .try_collect()
+            .await
+            .map_err(|e| Error::storage(out.display(&prefix), "list", e))?;
+        for path in stale {
+            delete(out, &path).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn delete(out: &Location, path: &Path) -> Result<()> {
+    match out.store.delete(path).await {
+        Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+        Err(e) => Err(Error::storage(out.display(path), "delete", e)),
+    }
+}
+
+/// Encodes a table as one Parquet file in memory (CPU work, no I/O).
+pub fn encode_parquet(table: &str, batch: &RecordBatch) -> Result<Bytes> {
+    let properties = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("valid level")))
+        .build();
+    let mut buffer = Vec::new();
+    let mut writer = ArrowWriter::try_new(&mut buffer, batch.schema(), Some(properties))
+        .map_err(|e| Error::internal(format!("encoding table {table}"), e))?;
+    writer
+        .write(batch)
+        .and_then(|_| writer.close().map(|_| ()))
+        .map_err(|e| Error::internal(format!("encoding table {table}"), e))?;
+    Ok(Bytes::from(buffer))
+}
+
+/// Uploads an encoded table as `OUT/<table>/part-00000.parquet`.
+pub async fn write_table(out: &Location, table: &str, rows: u64, encoded: Bytes) -> Result<WrittenObject> {
+    let relative = format!("{table}/part-00000.parquet");
+    let path = out.child(&relative);
+    let size = encoded.len() as u64;
+    upload(&out.store, &path, encoded).await.map_err(|e| Error::storage(out.display(&path), "write", e))?;
+    Ok(WrittenObject { path: relative, size, rows })
+}
+
+/// Writes bytes to an object, as a multipart upload when large.
+async fn upload(store: &Arc<dyn ObjectStore>, path: &Path, bytes: Bytes) -> object_store::Result<()> {
+    if bytes.len() < 8 * 1024 * 1024 {
+        store.put(path, PutPayload::from(bytes)).await?;
+        return Ok(());
+    }
+    let mut writer = BufWriter::new(Arc::clone(store), path.clone());
+    let result = async {
+        writer.write_all(&bytes).await?;
+        writer.shutdown().await
+    }
+    .await;
+    if let Err(e) = result {
+        let _ = writer.abort().await;
+        return Err(object_store::Error::Generic { store: "upload", source: Box::new(e) });
+    }
+    Ok(())
+}
+
+/// Writes `_manifest.json`.
+pub async fn write_manifest(out: &Location, json: String) -> Result<()> {
+    let path = out.child(MANIFEST);
+    out.store
+        .put(&path, PutPayload::from(json.into_bytes()))
+        .await
+        .map_err(|e| Error::storage(out.display(&path), "write", e))?;
+    Ok(())
+}
+
+/// Writes `_SUCCESS`: the run is complete and OUT may be read.
+pub async fn mark_success(out: &Location) -> Result<()> {
+    let path = out.child(SUCCESS);
+    out.store.put(&path, PutPayload::default()).await.map_err(|e| Error::storage(out.display(&path), "write", e))?;
+    Ok(())
+}

@@ -1,0 +1,43 @@
+//! The `reciprocity` command: parse, run, print the error chain once, exit with its code.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+use reciprocity::cli::{Cli, Command, GenerateArgs, LogFormat, RunArgs};
+use reciprocity::job::Job;
+use reciprocity::progress::Reporter;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Run(args) => run(args),
+        Command::Generate(args) => generate(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            let code = error
+                .downcast_ref::<reciprocity::error::Error>()
+                .map_or(reciprocity::error::ExitCode::Internal, |e| e.exit_code());
+            ExitCode::from(code as u8)
+        }
+    }
+}
+
+fn run(args: &RunArgs) -> anyhow::Result<()> {
+    let job = Job::from_args(args)?;
+    let reporter = Reporter::new(job.log_format, reciprocity::new_run_id());
+    let outcome = reciprocity::run(&job, &reporter)?;
+    if job.log_format == LogFormat::Text {
+        eprint!("{}", outcome.summary);
+    }
+    Ok(())
+}
+
+fn generate(args: &GenerateArgs) -> anyhow::Result<()> {
+    let report = reciprocity::generate::run(args).context("generate failed")?;
+    eprintln!("{report}");
+    Ok(())
+}
