@@ -17,7 +17,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", reciprocity::error::one_line(error.as_ref()));
             let code = error
                 .downcast_ref::<reciprocity::error::Error>()
                 .map_or(reciprocity::error::ExitCode::Internal, |e| e.exit_code());
