@@ -136,9 +136,27 @@ pub fn open(url: &str, options: &StorageOptions) -> Result<Location> {
 fn open_local(fs_path: &std::path::Path, url: &str) -> Result<Location> {
     let absolute =
         std::path::absolute(fs_path).map_err(|e| Error::Url { url: url.to_string(), reason: e.to_string() })?;
+    let absolute = without_dot_segments(&absolute);
     let path =
         Path::from_absolute_path(&absolute).map_err(|e| Error::Url { url: url.to_string(), reason: e.to_string() })?;
     Ok(Location { store: Arc::new(LocalFileSystem::new()), path, base: String::new() })
+}
+
+/// Resolves `.` and `..` lexically: object_store paths may not contain them, and an output
+/// folder need not exist yet (so no `canonicalize`).
+fn without_dot_segments(path: &std::path::Path) -> std::path::PathBuf {
+    use std::path::Component;
+    let mut out = std::path::PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// `memory://NAME` stores live for the process, so that a writer and a later reader of the
@@ -175,6 +193,12 @@ mod tests {
         let b = open("file:///tmp/x/y", &StorageOptions::default()).unwrap();
         assert_eq!(a.path, b.path);
         assert_eq!(a.url(), "/tmp/x/y");
+    }
+
+    #[test]
+    fn regression_relative_paths_with_parent_segments() {
+        let loc = open("/tmp/a/../b/./c", &StorageOptions::default()).unwrap();
+        assert_eq!(loc.url(), "/tmp/b/c");
     }
 
     #[test]

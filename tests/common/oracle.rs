@@ -17,6 +17,18 @@ impl Default for Params {
     }
 }
 
+/// What the by-followers table needs of one account.
+#[derive(Clone)]
+struct Vals {
+    followers: u64,
+    following: u64,
+    fbr: Option<f64>,
+    rr: Option<f64>,
+    efs: Option<f64>,
+    eff: Option<f64>,
+    gini: Option<f64>,
+}
+
 pub struct Expected {
     pub account_metrics: Vec<Row>,
     pub population_summary: Vec<Row>,
@@ -112,8 +124,7 @@ pub fn expected(follows: &[FollowRow], events: &[EventRow], accounts: &[AccountR
 
     let mut rows = Vec::new();
     let mut all_latencies = Vec::new();
-    let mut per_account: BTreeMap<i64, (u64, u64, Option<f64>, Option<f64>, Option<f64>, Option<f64>)> =
-        BTreeMap::new();
+    let mut per_account: BTreeMap<i64, Vals> = BTreeMap::new();
     let mut camps = [0u64; 4];
     for &a in &universe {
         let followers = followers_of(a);
@@ -130,14 +141,12 @@ pub fn expected(follows: &[FollowRow], events: &[EventRow], accounts: &[AccountR
         }
         all_latencies.extend(latencies.iter().copied());
         let fbr = div(nm as f64, nf as f64);
-        let camp = if nf < p.min_followers || fbr.is_none() {
-            3
-        } else if fbr.unwrap() >= 0.9 {
-            0
-        } else if fbr.unwrap() >= 0.1 {
-            1
-        } else {
-            2
+        let camp = match fbr {
+            _ if nf < p.min_followers => 3,
+            None => 3,
+            Some(r) if r >= 0.9 => 0,
+            Some(r) if r >= 0.1 => 1,
+            Some(_) => 2,
         };
         camps[camp] += 1;
         let camp_name = ["follows_back_all", "selective", "rarely_follows_back", "insufficient"][camp];
@@ -156,7 +165,8 @@ pub fn expected(follows: &[FollowRow], events: &[EventRow], accounts: &[AccountR
         let gini_following = gini(following.iter().map(|&m| weight(a, m) as f64).collect());
         let efs = div(engaged as f64, ng as f64);
         let eff = hhi.map(|h| 1.0 / h);
-        per_account.insert(a, (nf, ng, fbr, div(nm as f64, ng as f64), efs, eff));
+        let vals = Vals { followers: nf, following: ng, fbr, rr: div(nm as f64, ng as f64), efs, eff, gini: None };
+        per_account.insert(a, vals);
         let mut row = Row::new();
         row.insert("account_id".into(), Cell::Int(Some(a)));
         row.insert("account_type".into(), Cell::Str(types.get(&a).cloned().flatten()));
@@ -223,37 +233,36 @@ pub fn expected(follows: &[FollowRow], events: &[EventRow], accounts: &[AccountR
         "mutual_dyads_hollow".into(),
         int(mutual_pairs.iter().filter(|&&(a, b)| weight(a, b) == 0 && weight(b, a) == 0).count() as u64),
     );
-    pop.insert("gini_followers".into(), float(gini(per_account.values().map(|v| v.0 as f64).collect())));
-    pop.insert("gini_degree".into(), float(gini(per_account.values().map(|v| (v.0 + v.1) as f64).collect())));
+    pop.insert("gini_followers".into(), float(gini(per_account.values().map(|v| v.followers as f64).collect())));
+    pop.insert(
+        "gini_degree".into(),
+        float(gini(per_account.values().map(|v| (v.followers + v.following) as f64).collect())),
+    );
     for (name, count) in ["follows_back_all", "selective", "rarely_follows_back", "insufficient"].iter().zip(camps) {
         pop.insert(format!("camp_{name}"), int(count));
     }
 
     // By followers.
-    let mut buckets: BTreeMap<u32, Vec<(u64, Option<f64>, Option<f64>, Option<f64>, Option<f64>, Option<f64>)>> =
-        BTreeMap::new();
+    let mut buckets: BTreeMap<u32, Vec<Vals>> = BTreeMap::new();
     for ((_, g), v) in rows.iter().zip(per_account.values()) {
-        let b = if v.0 == 0 { 0 } else { (v.0 as f64).log10().floor() as u32 + 1 };
-        buckets.entry(b).or_default().push((v.0, v.2, v.3, v.4, v.5, *g));
+        let b = if v.followers == 0 { 0 } else { (v.followers as f64).log10().floor() as u32 + 1 };
+        buckets.entry(b).or_default().push(Vals { gini: *g, ..v.clone() });
     }
     let by_followers = buckets
         .iter()
         .map(|(&b, members)| {
-            let vals =
-                |f: fn(&(u64, Option<f64>, Option<f64>, Option<f64>, Option<f64>, Option<f64>)) -> Option<f64>| {
-                    members.iter().filter_map(f).collect::<Vec<f64>>()
-                };
+            let vals = |f: fn(&Vals) -> Option<f64>| members.iter().filter_map(f).collect::<Vec<f64>>();
             let mut row = Row::new();
             row.insert("bucket".into(), int(b as u64));
-            row.insert("followers_min".into(), int(members.iter().map(|m| m.0).min().unwrap()));
-            row.insert("followers_max".into(), int(members.iter().map(|m| m.0).max().unwrap()));
+            row.insert("followers_min".into(), int(members.iter().map(|m| m.followers).min().unwrap()));
+            row.insert("followers_max".into(), int(members.iter().map(|m| m.followers).max().unwrap()));
             row.insert("accounts".into(), int(members.len() as u64));
-            row.insert("mean_follow_back_rate".into(), float(mean(&vals(|m| m.1))));
-            row.insert("median_follow_back_rate".into(), float(median(vals(|m| m.1))));
-            row.insert("mean_reciprocated_rate".into(), float(mean(&vals(|m| m.2))));
-            row.insert("mean_engaged_following_share".into(), float(mean(&vals(|m| m.3))));
-            row.insert("median_effective_partners".into(), float(median(vals(|m| m.4))));
-            row.insert("mean_gini_following".into(), float(mean(&vals(|m| m.5))));
+            row.insert("mean_follow_back_rate".into(), float(mean(&vals(|m| m.fbr))));
+            row.insert("median_follow_back_rate".into(), float(median(vals(|m| m.fbr))));
+            row.insert("mean_reciprocated_rate".into(), float(mean(&vals(|m| m.rr))));
+            row.insert("mean_engaged_following_share".into(), float(mean(&vals(|m| m.efs))));
+            row.insert("median_effective_partners".into(), float(median(vals(|m| m.eff))));
+            row.insert("mean_gini_following".into(), float(mean(&vals(|m| m.gini))));
             row
         })
         .collect();
