@@ -52,6 +52,9 @@ pub struct RunArgs {
     /// Interaction events (replies, mentions, likes, reposts).
     #[arg(long, value_name = "URL")]
     pub interactions: Option<String>,
+    /// The previous night's follows: adds the follow_changes table and population diff columns.
+    #[arg(long, value_name = "URL")]
+    pub previous_follows: Option<String>,
     /// Accounts with their type (`brand` marks a brand).
     #[arg(long, value_name = "URL")]
     pub accounts: Option<String>,
@@ -87,9 +90,13 @@ pub struct GenerateArgs {
     /// Where to write follows/, interactions/ and accounts/.
     #[arg(long, value_name = "URL")]
     pub out: String,
-    /// Number of accounts.
-    #[arg(long, value_name = "N")]
-    pub accounts: u64,
+    /// Number of accounts (not with --evolve-from, which keeps the population's accounts).
+    #[arg(long, value_name = "N", required_unless_present = "evolve_from")]
+    pub accounts: Option<u64>,
+    /// Write the next night of the population at this URL instead: new follows and
+    /// follow-backs, unfollows (one-way ties more often than mutual ones), a few mass unfollowers.
+    #[arg(long, value_name = "URL", conflicts_with = "accounts")]
+    pub evolve_from: Option<String>,
     /// Mean number of accounts each account follows.
     #[arg(long, value_name = "MEAN", default_value_t = 35.0)]
     pub following: f64,

@@ -95,6 +95,8 @@ pub struct Job {
     pub follows: String,
     pub interactions: Option<String>,
     pub accounts: Option<String>,
+    /// The previous night's follows, for follow_changes.
+    pub previous_follows: Option<String>,
     pub out: String,
     pub columns: Columns,
     pub params: Params,
@@ -124,6 +126,7 @@ struct InputSection {
     follows: Option<String>,
     interactions: Option<String>,
     accounts: Option<String>,
+    previous_follows: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -215,6 +218,7 @@ impl Job {
             follows: expand(follows)?,
             interactions: args.interactions.clone().or(file.input.interactions).map(expand).transpose()?,
             accounts: args.accounts.clone().or(file.input.accounts).map(expand).transpose()?,
+            previous_follows: args.previous_follows.clone().or(file.input.previous_follows).map(expand).transpose()?,
             out: expand(out)?,
             columns: file.columns,
             params,
@@ -374,6 +378,15 @@ mod tests {
         let mut a = args();
         a.window_start = Some("2026-02-01T00:00:00Z".into());
         assert!(Job::from_args(&a).is_err(), "a window without interactions is refused");
+    }
+
+    #[test]
+    fn prev_date_expands_to_the_day_before() {
+        let mut a = args();
+        a.date = Some("2026-03-01".into());
+        a.previous_follows = Some("s3://b/follows/dt={prev_date}/".into());
+        let job = Job::from_args(&a).unwrap();
+        assert_eq!(job.previous_follows.as_deref(), Some("s3://b/follows/dt=2026-02-28/"));
     }
 
     #[test]

@@ -24,33 +24,37 @@ pub mod store;
 pub mod summary;
 pub mod tables;
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use arrow_array::RecordBatch;
-use rayon::prelude::*;
 use serde_json::json;
 
-use compute::account_metrics::{account_metrics, CampRule};
-use compute::accounts::{brands, clean_accounts, AccountList, AccountTypes};
-use compute::brands::brand_audience;
+use compute::account_metrics::{account_metrics, AccountPass, CampRule};
+use compute::accounts::{brands, clean_accounts, AccountTypes};
+use compute::brands::{brand_audience, BrandRow};
 use compute::by_followers::by_followers;
-use compute::clean::{clean_edges, Window};
+use compute::clean::{clean_edges, EdgeRows, Window};
+use compute::follow_changes::{follow_changes, ChangeRow, CurrentInUnion, PopulationChanges};
 use compute::follow_graph::FollowGraph;
 use compute::interaction_graph::InteractionGraph;
 use compute::population::{population, Population};
 use compute::universe::{Universe, MAX_ACCOUNTS};
 use error::{Error, Result};
-use io::inputs::{describe, read_inputs, scan_inputs};
-use io::write::{encode_parquet, mark_success, prepare_output, write_manifest, write_table};
+use id_type::IdType;
+use io::inputs::{read_inputs, scan_inputs};
+use io::write::{check_output, mark_success, write_manifest, write_tables};
 use job::Job;
-use manifest::{Manifest, Parameters, Rejected, TableEntry};
+use manifest::{Manifest, Rejected};
 use progress::Reporter;
-use summary::{BrandLine, SummaryInput};
 
-/// Every table a run writes, in order.
-pub const TABLES: [&str; 4] =
-    [tables::ACCOUNT_METRICS, tables::POPULATION_SUMMARY, tables::RECIPROCITY_BY_FOLLOWERS, tables::BRAND_AUDIENCE];
+/// Every table a run may write, in order.
+pub const TABLES: [&str; 5] = [
+    tables::ACCOUNT_METRICS,
+    tables::POPULATION_SUMMARY,
+    tables::RECIPROCITY_BY_FOLLOWERS,
+    tables::BRAND_AUDIENCE,
+    tables::FOLLOW_CHANGES,
+];
 
 /// What a finished run reports back.
 #[derive(Debug, Clone)]
@@ -78,7 +82,7 @@ pub fn run(job: &Job, reporter: &Reporter) -> Result<RunOutcome> {
         "scan",
         || {
             runtime.block_on(async {
-                io::write::check_output(&out, job.overwrite).await?;
+                check_output(&out, job.overwrite).await?;
                 scan_inputs(job, concurrency).await
             })
         },
@@ -100,29 +104,31 @@ pub fn run(job: &Job, reporter: &Reporter) -> Result<RunOutcome> {
 
     pool.install(|| {
         // clean/validate
-        let window = Window {
-            start: job.params.window_start_ns,
-            end: job.params.window_end_ns,
-        };
-        let ((follows, follow_drops), (interactions, interaction_drops), (account_list, account_drops)) = reporter
-            .stage(
-                "clean",
-                || -> Result<_> {
-                    let follows = clean_edges(inputs.follows, Window::default(), true);
-                    let interactions = inputs.interactions.map(|raw| clean_edges(raw, window, false)).unzip();
-                    let accounts = inputs.accounts.map(clean_accounts).unzip();
-                    Ok((follows, interactions, accounts))
-                },
-                |((f, _), (i, _), _)| json!({ "follows": f.len(), "interactions": i.as_ref().map(|i| i.len()) }),
-            )?;
-        let account_list = account_list.unwrap_or_else(AccountList::default);
+        let window = Window { start: job.params.window_start_ns, end: job.params.window_end_ns };
+        let cleaned = reporter.stage(
+            "clean",
+            || -> Result<_> {
+                Ok(Cleaned {
+                    follows: clean_edges(inputs.follows, Window::default(), true),
+                    interactions: inputs.interactions.map(|raw| clean_edges(raw, window, false)).unzip(),
+                    accounts: inputs.accounts.map(clean_accounts).unzip(),
+                    previous: inputs.previous_follows.map(|raw| clean_edges(raw, Window::default(), false)).unzip(),
+                })
+            },
+            |c| json!({ "follows": c.follows.0.len(), "interactions": c.interactions.0.as_ref().map(EdgeRows::len) }),
+        )?;
+        let Cleaned { follows: (follows, follow_drops), interactions, accounts, previous } = cleaned;
+        let (interactions, interaction_drops) = interactions;
+        let (account_list, account_drops) = accounts;
+        let (previous, previous_drops) = previous;
+        let account_list = account_list.unwrap_or_default();
 
         // compute (pure kernels)
         let (universe, follow_graph) = reporter.stage(
             "dyads",
             || {
-                let empty = Vec::new();
-                let (i_src, i_dst) = interactions.as_ref().map_or((&empty, &empty), |i| (&i.src, &i.dst));
+                let none = Vec::new();
+                let (i_src, i_dst) = interactions.as_ref().map_or((&none, &none), |i| (&i.src, &i.dst));
                 let universe = Universe::from_columns(&[&follows.src, &follows.dst, i_src, i_dst, &account_list.keys]);
                 if universe.len() > MAX_ACCOUNTS {
                     return Err(Error::Resource(format!(
@@ -150,86 +156,44 @@ pub fn run(job: &Job, reporter: &Reporter) -> Result<RunOutcome> {
         )?;
         drop(interactions);
 
-        let rule = CampRule {
-            min_followers: job.params.min_followers,
-            follows_back_all_rate: job.params.follows_back_all_rate,
-            selective_rate: job.params.selective_rate,
-        };
-        let (types, pass, population, buckets, brand_rows) = reporter.stage(
+        let stats = reporter.stage(
             "stats",
-            || -> Result<_> {
-                let types = AccountTypes::build(&universe, &account_list);
-                let pass = account_metrics(&follow_graph, &interaction_graph, &rule);
-                let population = population(&follow_graph, &interaction_graph, &pass);
-                let buckets = by_followers(&pass.rows);
-                let (listed, unfit): (Vec<_>, Vec<_>) =
-                    job.params.brands.iter().map(|&id| (id, id_type.key_of(id))).partition(|(_, k)| k.is_some());
-                let listed_keys: Vec<u64> = listed.iter().filter_map(|(_, k)| *k).collect();
-                let (brand_ids, missing) = brands(&universe, &types, &listed_keys);
-                let not_accounts: Vec<String> = unfit
-                    .iter()
-                    .map(|(id, _)| id.to_string())
-                    .chain(missing.iter().map(|&k| id_type.id_of(k).to_string()))
-                    .collect();
-                if !not_accounts.is_empty() {
-                    reporter.warn(format!("listed brands that are not accounts: {}", not_accounts.join(", ")));
-                }
-                let brand_rows = brand_audience(&brand_ids, &follow_graph, &interaction_graph, &pass.rows);
-                Ok((types, pass, population, buckets, brand_rows))
-            },
-            |(_, _, _, _, b)| json!({ "brands": b.len() }),
+            || stats(job, id_type, reporter, &universe, &account_list, &follow_graph, &interaction_graph),
+            |s| json!({ "brands": s.brands.len() }),
         )?;
+        let changes = match previous {
+            None => None,
+            Some(previous) => Some(reporter.stage(
+                "changes",
+                || Ok::<_, Error>(changes(&universe, &follow_graph, &previous)),
+                |c| json!({ "accounts_changed": c.rows.len(), "edges_added": c.population.edges_added }),
+            )?),
+        };
 
         // write tables -> manifest -> _SUCCESS
         let keys = universe.keys();
-        let batches: Vec<(&str, RecordBatch)> = vec![
-            (tables::ACCOUNT_METRICS, tables::account_metrics(id_type, keys, &types, &pass.rows)?),
-            (tables::POPULATION_SUMMARY, tables::population_summary(&population)?),
-            (tables::RECIPROCITY_BY_FOLLOWERS, tables::reciprocity_by_followers(&buckets)?),
-            (tables::BRAND_AUDIENCE, tables::brand_audience(id_type, keys, &brand_rows)?),
+        let mut batches: Vec<(&str, RecordBatch)> = vec![
+            (tables::ACCOUNT_METRICS, tables::account_metrics(id_type, keys, &stats.types, &stats.pass.rows)?),
+            (
+                tables::POPULATION_SUMMARY,
+                tables::population_summary(&stats.population, changes.as_ref().map(|c| &c.population))?,
+            ),
+            (tables::RECIPROCITY_BY_FOLLOWERS, tables::reciprocity_by_followers(&by_followers(&stats.pass.rows))?),
+            (tables::BRAND_AUDIENCE, tables::brand_audience(id_type, keys, &stats.brands)?),
         ];
+        if let Some(c) = &changes {
+            batches.push((tables::FOLLOW_CHANGES, tables::follow_changes(id_type, c.union.keys(), &c.rows)?));
+        }
         let written = reporter.stage(
             "write",
-            || -> Result<_> {
-                let encoded: Vec<_> = batches
-                    .par_iter()
-                    .map(|(name, batch)| encode_parquet(name, batch).map(|bytes| (*name, batch.num_rows() as u64, bytes)))
-                    .collect::<Result<_>>()?;
-                runtime.block_on(async {
-                    prepare_output(&out, job.overwrite, &TABLES).await?;
-                    let mut written = BTreeMap::new();
-                    for (name, rows, bytes) in encoded {
-                        let object = write_table(&out, name, rows, bytes).await?;
-                        written.insert(name.to_string(), TableEntry { rows, objects: vec![object] });
-                    }
-                    Ok::<_, Error>(written)
-                })
-            },
+            || write_tables(&runtime, &out, job.overwrite, &TABLES, &batches),
             |w| json!({ "tables": w.len() }),
         )?;
 
-        let rejected = Rejected::new(follow_drops, follow_graph.duplicates_removed, interaction_drops, account_drops);
-        let mut inputs_described = BTreeMap::new();
-        for scan in scans.all() {
-            inputs_described.insert(scan.dataset.clone(), describe(scan));
-        }
-        let manifest = Manifest {
-            reciprocity_version: env!("CARGO_PKG_VERSION"),
-            run_id: reporter.run_id().to_string(),
-            run_date: job.run_date.to_string(),
-            started_at: started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            finished_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            output: out.url(),
-            id_type: id_type.to_string(),
-            inputs: inputs_described,
-            parameters: Parameters::of(job),
-            rejected,
-            accounts: n as u64,
-            tables: written,
-            versions: manifest::versions(),
-            timings_s: reporter.timings(),
-            warnings: reporter.warnings(),
-        };
+        let duplicates_previous = changes.as_ref().map(|c| c.duplicates_removed);
+        let rejected = Rejected::new(follow_drops, follow_graph.duplicates_removed, interaction_drops, account_drops)
+            .with_previous(previous_drops, duplicates_previous);
+        let manifest = Manifest::new(job, reporter, &out, &scans, id_type, n, rejected, written, started_at);
         let json = serde_json::to_string_pretty(&manifest).map_err(|e| Error::internal("serializing the manifest", e))?;
         runtime.block_on(async {
             write_manifest(&out, json).await?;
@@ -237,34 +201,93 @@ pub fn run(job: &Job, reporter: &Reporter) -> Result<RunOutcome> {
         })?;
 
         // human summary
-        let mut top: Vec<_> = brand_rows.iter().collect();
-        top.sort_by(|a, b| b.followers.cmp(&a.followers).then(a.account.cmp(&b.account)));
-        let top_brands = top
-            .iter()
-            .take(5)
-            .map(|b| BrandLine {
-                id: id_type.id_of(keys[b.account as usize]).to_string(),
-                followers: b.followers,
-                follow_back_rate: b.follow_back_rate,
-                followers_engaged_share: b.followers_engaged_share,
-                reach_2hop: b.reach_2hop,
-            })
-            .collect();
-        let summary = summary::render(&SummaryInput {
+        let summary = summary::render(&summary::SummaryInput {
             out: &manifest.output,
-            population: &population,
-            brands: brand_rows.len(),
-            top_brands,
+            population: &stats.population,
+            changes: changes.as_ref().map(|c| &c.population),
+            top_brands: summary::top_brands(&stats.brands, id_type, keys, 5),
+            brands: stats.brands.len(),
             rejected: &manifest.rejected,
             timings: &manifest.timings_s,
         });
         reporter.event("run", "run_end", json!({ "accounts": n, "output": manifest.output }));
-        Ok(RunOutcome {
-            manifest,
-            population,
-            summary,
-        })
+        Ok(RunOutcome { manifest, population: stats.population, summary })
     })
+}
+
+type Cleaning<T, D> = (Option<T>, Option<D>);
+
+/// Every input after the row rules, with what each rule dropped.
+struct Cleaned {
+    follows: (EdgeRows, compute::clean::Dropped),
+    interactions: Cleaning<EdgeRows, compute::clean::Dropped>,
+    accounts: Cleaning<compute::accounts::AccountList, compute::accounts::AccountsDropped>,
+    previous: Cleaning<EdgeRows, compute::clean::Dropped>,
+}
+
+/// Per-account and population metrics, and the brand table.
+struct Stats {
+    types: AccountTypes,
+    pass: AccountPass,
+    population: Population,
+    brands: Vec<BrandRow>,
+}
+
+fn stats(
+    job: &Job,
+    id_type: IdType,
+    reporter: &Reporter,
+    universe: &Universe,
+    account_list: &compute::accounts::AccountList,
+    follow_graph: &FollowGraph,
+    interaction_graph: &InteractionGraph,
+) -> Result<Stats> {
+    let rule = CampRule {
+        min_followers: job.params.min_followers,
+        follows_back_all_rate: job.params.follows_back_all_rate,
+        selective_rate: job.params.selective_rate,
+    };
+    let types = AccountTypes::build(universe, account_list);
+    let pass = account_metrics(follow_graph, interaction_graph, &rule);
+    let population = population(follow_graph, interaction_graph, &pass);
+
+    let mut listed_keys = Vec::new();
+    let mut not_accounts = Vec::new();
+    for &id in &job.params.brands {
+        match id_type.key_of(id) {
+            Some(key) => listed_keys.push(key),
+            None => not_accounts.push(id.to_string()),
+        }
+    }
+    let (brand_ids, missing) = brands(universe, &types, &listed_keys);
+    not_accounts.extend(missing.iter().map(|&k| id_type.id_of(k).to_string()));
+    if !not_accounts.is_empty() {
+        reporter.warn(format!("listed brands that are not accounts: {}", not_accounts.join(", ")));
+    }
+    let brands = brand_audience(&brand_ids, follow_graph, interaction_graph, &pass.rows);
+    Ok(Stats { types, pass, population, brands })
+}
+
+/// The comparison with the previous snapshot.
+struct Changes {
+    union: Universe,
+    rows: Vec<ChangeRow>,
+    population: PopulationChanges,
+    duplicates_removed: u64,
+}
+
+fn changes(universe: &Universe, current: &FollowGraph, previous: &EdgeRows) -> Changes {
+    let union = Universe::from_columns(&[universe.keys(), &previous.src, &previous.dst]);
+    let to_union: Vec<u32> = universe.dense_in(&union);
+    let mut from_union = vec![u32::MAX; union.len()];
+    for (local, &u) in to_union.iter().enumerate() {
+        from_union[u as usize] = local as u32;
+    }
+    let previous_graph =
+        FollowGraph::build(union.len(), &union.dense(&previous.src), &union.dense(&previous.dst), None);
+    let current = CurrentInUnion { graph: current, to_union: &to_union, from_union: &from_union };
+    let (rows, population) = follow_changes(&current, &previous_graph);
+    Changes { union, rows, population, duplicates_removed: previous_graph.duplicates_removed }
 }
 
 /// An id for this run's log lines and manifest (not part of any result).

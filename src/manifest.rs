@@ -9,10 +9,12 @@ use serde::Serialize;
 
 use crate::compute::accounts::AccountsDropped;
 use crate::compute::clean::Dropped;
-use crate::io::inputs::InputDescription;
-use crate::io::write::WrittenObject;
+use crate::id_type::IdType;
+use crate::io::inputs::{describe, InputDescription, Scans};
 use crate::job::Job;
+use crate::progress::Reporter;
 use crate::progress::StageTime;
+use crate::store::Location;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Manifest {
@@ -33,10 +35,40 @@ pub struct Manifest {
     pub warnings: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct TableEntry {
-    pub rows: u64,
-    pub objects: Vec<WrittenObject>,
+pub use crate::io::write::TableEntry;
+
+impl Manifest {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        job: &Job,
+        reporter: &Reporter,
+        out: &Location,
+        scans: &Scans,
+        id_type: IdType,
+        accounts: usize,
+        rejected: Rejected,
+        tables: BTreeMap<String, TableEntry>,
+        started_at: chrono::DateTime<chrono::Utc>,
+    ) -> Manifest {
+        let stamp = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        Manifest {
+            reciprocity_version: env!("CARGO_PKG_VERSION"),
+            run_id: reporter.run_id().to_string(),
+            run_date: job.run_date.to_string(),
+            started_at: stamp(started_at),
+            finished_at: stamp(chrono::Utc::now()),
+            output: out.url(),
+            id_type: id_type.to_string(),
+            inputs: scans.all().map(|s| (s.dataset.clone(), describe(s))).collect(),
+            parameters: Parameters::of(job),
+            rejected,
+            accounts: accounts as u64,
+            tables,
+            versions: versions(),
+            timings_s: reporter.timings(),
+            warnings: reporter.warnings(),
+        }
+    }
 }
 
 /// The job's metric parameters, as run.
@@ -147,6 +179,23 @@ impl Rejected {
             duplicate_account: a.duplicate_account,
             by_dataset,
         }
+    }
+}
+
+impl Rejected {
+    /// Adds the previous snapshot's cleaning (per dataset only: the totals are tonight's).
+    pub fn with_previous(mut self, dropped: Option<Dropped>, duplicate_follow: Option<u64>) -> Rejected {
+        if let Some(d) = dropped {
+            self.by_dataset.insert(
+                "previous_follows",
+                BTreeMap::from([
+                    ("null_id", d.null_id),
+                    ("self_loop", d.self_loop),
+                    ("duplicate_follow", duplicate_follow.unwrap_or(0)),
+                ]),
+            );
+        }
+        self
     }
 }
 

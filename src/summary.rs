@@ -3,7 +3,10 @@
 use std::fmt::Write;
 
 use crate::compute::account_metrics::Camp;
+use crate::compute::brands::BrandRow;
+use crate::compute::follow_changes::PopulationChanges;
 use crate::compute::population::Population;
+use crate::id_type::IdType;
 use crate::manifest::Rejected;
 use crate::progress::StageTime;
 
@@ -22,10 +25,27 @@ pub struct BrandLine {
 pub struct SummaryInput<'a> {
     pub out: &'a str,
     pub population: &'a Population,
+    pub changes: Option<&'a PopulationChanges>,
     pub brands: usize,
     pub top_brands: Vec<BrandLine>,
     pub rejected: &'a Rejected,
     pub timings: &'a [StageTime],
+}
+
+/// The `k` brands with most followers (ties by id), for the summary.
+pub fn top_brands(brands: &[BrandRow], id_type: IdType, keys: &[u64], k: usize) -> Vec<BrandLine> {
+    let mut top: Vec<&BrandRow> = brands.iter().collect();
+    top.sort_by(|a, b| b.followers.cmp(&a.followers).then(a.account.cmp(&b.account)));
+    top.iter()
+        .take(k)
+        .map(|b| BrandLine {
+            id: id_type.id_of(keys[b.account as usize]).to_string(),
+            followers: b.followers,
+            follow_back_rate: b.follow_back_rate,
+            followers_engaged_share: b.followers_engaged_share,
+            reach_2hop: b.reach_2hop,
+        })
+        .collect()
 }
 
 /// 1234567 → "1,234,567".
@@ -99,6 +119,19 @@ pub fn render(s: &SummaryInput) -> String {
         fixed(p.interaction_reciprocity, 4),
         fixed(p.gini_followers, 3)
     );
+    if let Some(c) = s.changes {
+        let _ = writeln!(
+            out,
+            "  since before  follows +{} / -{}; mutual ties +{} / -{}; ties broken: mutual {}, one-way {}; mass unfollowers {}",
+            thousands(c.edges_added),
+            thousands(c.edges_removed),
+            thousands(c.mutual_dyads_gained),
+            thousands(c.mutual_dyads_lost),
+            c.mutual_tie_break_rate.map_or("n/a".into(), |r| format!("{:.1}%", 100.0 * r)),
+            c.one_way_tie_break_rate.map_or("n/a".into(), |r| format!("{:.1}%", 100.0 * r)),
+            thousands(c.mass_unfollowers)
+        );
+    }
     if s.brands > 0 {
         let _ = writeln!(out, "  brands        {} (top by followers below)", thousands(s.brands as u64));
         for b in &s.top_brands {

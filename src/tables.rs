@@ -5,13 +5,14 @@
 
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
+use arrow_array::{ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow_schema::{Field, Schema};
 
 use crate::compute::account_metrics::{AccountRow, Camp};
 use crate::compute::accounts::AccountTypes;
 use crate::compute::brands::BrandRow;
 use crate::compute::by_followers::FollowerBucket;
+use crate::compute::follow_changes::{ChangeRow, PopulationChanges};
 use crate::compute::population::Population;
 use crate::error::{Error, Result};
 use crate::id_type::IdType;
@@ -21,6 +22,7 @@ pub const ACCOUNT_METRICS: &str = "account_metrics";
 pub const POPULATION_SUMMARY: &str = "population_summary";
 pub const RECIPROCITY_BY_FOLLOWERS: &str = "reciprocity_by_followers";
 pub const BRAND_AUDIENCE: &str = "brand_audience";
+pub const FOLLOW_CHANGES: &str = "follow_changes";
 
 /// Columns added one at a time, with the contract's types.
 #[derive(Default)]
@@ -102,8 +104,8 @@ pub fn account_metrics(
         .build(ACCOUNT_METRICS)
 }
 
-/// `population_summary`: one row.
-pub fn population_summary(p: &Population) -> Result<RecordBatch> {
+/// `population_summary`: one row; the diff columns are null without a previous snapshot.
+pub fn population_summary(p: &Population, changes: Option<&PopulationChanges>) -> Result<RecordBatch> {
     let one = |v: u64| std::iter::once(v);
     let opt = |v: Option<f64>| std::iter::once(v);
     let mut t = TableBuilder::default()
@@ -127,7 +129,17 @@ pub fn population_summary(p: &Population) -> Result<RecordBatch> {
     for (camp, count) in Camp::ALL.iter().zip(p.camps) {
         t = t.counts(&format!("camp_{}", camp.as_str()), one(count));
     }
-    t.build(POPULATION_SUMMARY)
+    let c = changes;
+    let count = |f: fn(&PopulationChanges) -> u64| std::iter::once(c.map(f));
+    let rate = |f: fn(&PopulationChanges) -> Option<f64>| std::iter::once(c.and_then(f));
+    t.optional_counts("edges_added", count(|c| c.edges_added))
+        .optional_counts("edges_removed", count(|c| c.edges_removed))
+        .optional_counts("mutual_dyads_gained", count(|c| c.mutual_dyads_gained))
+        .optional_counts("mutual_dyads_lost", count(|c| c.mutual_dyads_lost))
+        .ratios("mutual_tie_break_rate", rate(|c| c.mutual_tie_break_rate))
+        .ratios("one_way_tie_break_rate", rate(|c| c.one_way_tie_break_rate))
+        .optional_counts("mass_unfollowers", count(|c| c.mass_unfollowers))
+        .build(POPULATION_SUMMARY)
 }
 
 /// `reciprocity_by_followers`: one row per audience-size bucket.
@@ -166,4 +178,22 @@ pub fn brand_audience(id_type: IdType, keys: &[u64], brands: &[BrandRow]) -> Res
         .ratios("top1pct_engager_share", b().map(|x| x.top1pct_engager_share))
         .counts("reach_2hop", b().map(|x| x.reach_2hop))
         .build(BRAND_AUDIENCE)
+}
+
+/// `follow_changes`: accounts with a change since the previous snapshot, by account_id.
+pub fn follow_changes(id_type: IdType, union_keys: &[u64], rows: &[ChangeRow]) -> Result<RecordBatch> {
+    let r = || rows.iter();
+    let keys: Vec<u64> = r().map(|x| union_keys[x.account as usize]).collect();
+    TableBuilder::default()
+        .ids("account_id", id_type, &keys)
+        .counts("follows_added", r().map(|x| x.follows_added))
+        .counts("follows_removed", r().map(|x| x.follows_removed))
+        .counts("followers_gained", r().map(|x| x.followers_gained))
+        .counts("followers_lost", r().map(|x| x.followers_lost))
+        .counts("mutuals_gained", r().map(|x| x.mutuals_gained))
+        .counts("mutuals_lost", r().map(|x| x.mutuals_lost))
+        .counts("dropped_after_followback", r().map(|x| x.dropped_after_followback))
+        .counts("following_prev", r().map(|x| x.following_prev))
+        .column("mass_unfollow", Arc::new(r().map(|x| Some(x.mass_unfollow)).collect::<BooleanArray>()), false)
+        .build(FOLLOW_CHANGES)
 }

@@ -48,6 +48,11 @@ impl Universe {
         self.keys.binary_search(&key).ok().map(|i| i as u32)
     }
 
+    /// Each of this universe's accounts' dense id in a larger universe that holds them all.
+    pub fn dense_in(&self, larger: &Universe) -> Vec<u32> {
+        larger.dense(&self.keys)
+    }
+
     /// Dense ids of keys that are all known to be in the universe.
     pub fn dense(&self, keys: &[u64]) -> Vec<u32> {
         keys.par_iter().map(|&k| self.find(k).expect("every kept id is in the universe")).collect()

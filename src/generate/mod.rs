@@ -2,8 +2,10 @@
 //!
 //! Writes `OUT/follows/`, `OUT/interactions/` and `OUT/accounts/`, several objects each, with
 //! the contract's default column names. Deterministic for a seed (whatever the thread count).
+//! `--evolve-from` writes the next night of an existing population instead (`evolve.rs`).
 
 pub mod activity;
+pub mod evolve;
 pub mod population;
 
 use std::sync::Arc;
@@ -18,16 +20,21 @@ use crate::cli::GenerateArgs;
 use crate::error::{Error, Result};
 use crate::io::write::encode_parquet;
 use crate::store::{self, Location, StorageOptions};
-use activity::KINDS;
-use population::Kind;
+use activity::{InteractionRows, KINDS};
+use population::{FollowRows, Kind};
 
 const DATASETS: [&str; 3] = ["follows", "interactions", "accounts"];
 
-/// Generates and writes a population; returns a one-line report.
+/// A population by account index: ids, brand flags, follow and interaction rows.
+pub struct Population {
+    pub ids: Vec<i64>,
+    pub brand: Vec<bool>,
+    pub follows: FollowRows,
+    pub interactions: InteractionRows,
+}
+
+/// Generates (or evolves) and writes a population; returns a one-line report.
 pub fn run(args: &GenerateArgs) -> Result<String> {
-    if args.accounts < 2 || args.accounts > u32::MAX as u64 {
-        return Err(Error::Config(format!("--accounts {} must be between 2 and {}", args.accounts, u32::MAX)));
-    }
     if !(args.following >= 0.0 && args.interactions >= 0.0) {
         return Err(Error::Config("--following and --interactions must be non-negative".into()));
     }
@@ -39,50 +46,77 @@ pub fn run(args: &GenerateArgs) -> Result<String> {
     let runtime = crate::io::runtime(2).map_err(|e| Error::internal("starting the I/O runtime", e))?;
     runtime.block_on(clear_previous(&out, args.overwrite))?;
 
-    let n = args.accounts as usize;
+    let population = match (&args.evolve_from, args.accounts) {
+        (Some(from), _) => evolve::next_night(&runtime, from, args.interactions, args.seed)?,
+        (None, Some(n)) if (2..=u64::from(u32::MAX)).contains(&n) => fresh(n as usize, args),
+        (None, Some(n)) => {
+            return Err(Error::Config(format!("--accounts {n} must be between 2 and {}", u32::MAX)));
+        }
+        (None, None) => return Err(Error::Config("pass --accounts N (or --evolve-from URL)".into())),
+    };
+    write_population(&runtime, &out, &population, args.files.unwrap_or(8))?;
+    Ok(format!(
+        "generated {} accounts ({} brands), {} follow rows, {} interaction rows -> {} in {:.2}s",
+        population.ids.len(),
+        population.brand.iter().filter(|&&b| b).count(),
+        population.follows.follower.len(),
+        population.interactions.actor.len(),
+        out.url(),
+        start.elapsed().as_secs_f64()
+    ))
+}
+
+fn fresh(n: usize, args: &GenerateArgs) -> Population {
     let ids = population::account_ids(n, args.seed);
     let kinds = population::kinds(n, args.seed);
     let follows = population::follows(&kinds, args.following, args.seed);
     let interactions = activity::interactions(n, &follows, args.interactions, args.seed);
+    Population { ids, brand: kinds.iter().map(|&k| k == Kind::Brand).collect(), follows, interactions }
+}
 
+/// Writes the three datasets, each split into up to `files` objects.
+fn write_population(runtime: &tokio::runtime::Runtime, out: &Location, p: &Population, files: usize) -> Result<()> {
+    let ids = &p.ids;
     let id_column =
         |idx: &[u32]| -> ArrayRef { Arc::new(Int64Array::from_iter_values(idx.iter().map(|&i| ids[i as usize]))) };
     let utc = |values: Vec<Option<i64>>| -> ArrayRef {
         Arc::new(TimestampMicrosecondArray::from(values).with_timezone("UTC"))
     };
-    let files = |rows: usize| args.files.unwrap_or(8).min(rows.div_ceil(1000)).max(1);
+    let parts_of = |rows: usize| files.min(rows.div_ceil(1000)).max(1);
+    let built = |name: &str, batch: std::result::Result<RecordBatch, arrow_schema::ArrowError>| {
+        batch.map_err(|e| Error::internal(format!("building {name}"), e))
+    };
 
     let mut parts: Vec<(String, RecordBatch)> = Vec::new();
-    for (i, range) in split(follows.follower.len(), files(follows.follower.len())).into_iter().enumerate() {
+    let f = &p.follows;
+    for (i, range) in split(f.follower.len(), parts_of(f.follower.len())).into_iter().enumerate() {
         let batch = RecordBatch::try_from_iter([
-            ("follower_id", id_column(&follows.follower[range.clone()])),
-            ("followee_id", id_column(&follows.followee[range.clone()])),
-            ("created_at", utc(follows.created_us[range].to_vec())),
+            ("follower_id", id_column(&f.follower[range.clone()])),
+            ("followee_id", id_column(&f.followee[range.clone()])),
+            ("created_at", utc(f.created_us[range].to_vec())),
         ]);
-        parts.push((format!("follows/part-{i:05}"), batch.map_err(|e| Error::internal("building follows", e))?));
+        parts.push((format!("follows/part-{i:05}"), built("follows", batch)?));
     }
-    for (i, range) in split(interactions.actor.len(), files(interactions.actor.len())).into_iter().enumerate() {
-        let kinds: StringArray = interactions.kind[range.clone()].iter().map(|&k| Some(KINDS[k as usize])).collect();
+    let e = &p.interactions;
+    for (i, range) in split(e.actor.len(), parts_of(e.actor.len())).into_iter().enumerate() {
+        let kinds: StringArray = e.kind[range.clone()].iter().map(|&k| Some(KINDS[k as usize])).collect();
         let batch = RecordBatch::try_from_iter([
-            ("actor_id", id_column(&interactions.actor[range.clone()])),
-            ("target_id", id_column(&interactions.target[range.clone()])),
-            ("created_at", utc(interactions.created_us[range.clone()].iter().map(|&t| Some(t)).collect())),
+            ("actor_id", id_column(&e.actor[range.clone()])),
+            ("target_id", id_column(&e.target[range.clone()])),
+            ("created_at", utc(e.created_us[range.clone()].iter().map(|&t| Some(t)).collect())),
             ("kind", Arc::new(kinds) as ArrayRef),
         ]);
-        parts.push((
-            format!("interactions/part-{i:05}"),
-            batch.map_err(|e| Error::internal("building interactions", e))?,
-        ));
+        parts.push((format!("interactions/part-{i:05}"), built("interactions", batch)?));
     }
-    for (i, range) in split(n, files(n)).into_iter().enumerate() {
-        let account_idx: Vec<u32> = (range.start as u32..range.end as u32).collect();
-        let types: StringArray =
-            kinds[range].iter().map(|&k| Some(if k == Kind::Brand { "brand" } else { "person" })).collect();
+    let n = ids.len();
+    for (i, range) in split(n, parts_of(n)).into_iter().enumerate() {
+        let accounts: Vec<u32> = (range.start as u32..range.end as u32).collect();
+        let types: StringArray = p.brand[range].iter().map(|&b| Some(if b { "brand" } else { "person" })).collect();
         let batch = RecordBatch::try_from_iter([
-            ("account_id", id_column(&account_idx)),
+            ("account_id", id_column(&accounts)),
             ("account_type", Arc::new(types) as ArrayRef),
         ]);
-        parts.push((format!("accounts/part-{i:05}"), batch.map_err(|e| Error::internal("building accounts", e))?));
+        parts.push((format!("accounts/part-{i:05}"), built("accounts", batch)?));
     }
 
     let encoded: Vec<_> = parts
@@ -94,17 +128,8 @@ pub fn run(args: &GenerateArgs) -> Result<String> {
             let path = out.child(&format!("{name}.parquet"));
             out.store.put(&path, bytes.into()).await.map_err(|e| Error::storage(out.display(&path), "write", e))?;
         }
-        Ok::<_, Error>(())
-    })?;
-    Ok(format!(
-        "generated {} accounts ({} brands), {} follow rows, {} interaction rows -> {} in {:.1}s",
-        n,
-        kinds.iter().filter(|&&k| k == Kind::Brand).count(),
-        follows.follower.len(),
-        interactions.actor.len(),
-        out.url(),
-        start.elapsed().as_secs_f64()
-    ))
+        Ok(())
+    })
 }
 
 /// `parts` contiguous ranges covering `0..len`.

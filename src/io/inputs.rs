@@ -20,6 +20,7 @@ use crate::store::{self, StorageOptions};
 pub const FOLLOWS: &str = "follows";
 pub const INTERACTIONS: &str = "interactions";
 pub const ACCOUNTS: &str = "accounts";
+pub const PREVIOUS_FOLLOWS: &str = "previous_follows";
 
 /// Every dataset of a job, scanned.
 #[derive(Debug, Clone)]
@@ -27,12 +28,13 @@ pub struct Scans {
     pub follows: ScannedDataset,
     pub interactions: Option<ScannedDataset>,
     pub accounts: Option<ScannedDataset>,
+    pub previous_follows: Option<ScannedDataset>,
     pub id_type: IdType,
 }
 
 impl Scans {
     pub fn all(&self) -> impl Iterator<Item = &ScannedDataset> {
-        std::iter::once(&self.follows).chain(&self.interactions).chain(&self.accounts)
+        std::iter::once(&self.follows).chain(&self.interactions).chain(&self.accounts).chain(&self.previous_follows)
     }
 }
 
@@ -82,18 +84,12 @@ async fn scan_dataset(
 /// Lists and checks every input of the job.
 pub async fn scan_inputs(job: &Job, concurrency: usize) -> Result<Scans> {
     let c = &job.columns;
-    let follows = scan_dataset(
-        FOLLOWS,
-        &job.follows,
-        vec![
-            want(&c.follows.follower_id, ColumnKind::Id, true),
-            want(&c.follows.followee_id, ColumnKind::Id, true),
-            want(&c.follows.created_at, ColumnKind::Timestamp, false),
-        ],
-        &job.storage,
-        concurrency,
-    )
-    .await?;
+    let follow_columns = vec![
+        want(&c.follows.follower_id, ColumnKind::Id, true),
+        want(&c.follows.followee_id, ColumnKind::Id, true),
+        want(&c.follows.created_at, ColumnKind::Timestamp, false),
+    ];
+    let follows = scan_dataset(FOLLOWS, &job.follows, follow_columns.clone(), &job.storage, concurrency).await?;
     if follows.rows() == 0 {
         return Err(Error::Input {
             object: follows.location.url(),
@@ -131,8 +127,16 @@ pub async fn scan_inputs(job: &Job, concurrency: usize) -> Result<Scans> {
             .await?,
         ),
     };
+    let previous_follows = match &job.previous_follows {
+        None => None,
+        // Only the ids matter for the comparison: created_at is not read.
+        Some(url) => {
+            let ids_only = follow_columns[..2].to_vec();
+            Some(scan_dataset(PREVIOUS_FOLLOWS, url, ids_only, &job.storage, concurrency).await?)
+        }
+    };
     let id_type = follows.id_type.expect("follows has rows, so an object with id columns");
-    for other in interactions.iter().chain(&accounts) {
+    for other in interactions.iter().chain(&accounts).chain(&previous_follows) {
         if let Some(t) = other.id_type.filter(|&t| t != id_type) {
             let first = &other.objects[0];
             return Err(Error::column(
@@ -145,7 +149,7 @@ pub async fn scan_inputs(job: &Job, concurrency: usize) -> Result<Scans> {
             ));
         }
     }
-    Ok(Scans { follows, interactions, accounts, id_type })
+    Ok(Scans { follows, interactions, accounts, previous_follows, id_type })
 }
 
 /// Decoded inputs, ready for cleaning.
@@ -154,6 +158,7 @@ pub struct Inputs {
     pub follows: RawEdges,
     pub interactions: Option<RawEdges>,
     pub accounts: Option<RawAccounts>,
+    pub previous_follows: Option<RawEdges>,
 }
 
 fn into_ids(column: ColumnData) -> (Vec<u64>, Option<Vec<bool>>) {
@@ -193,5 +198,9 @@ pub async fn read_inputs(scans: &Scans, concurrency: usize, on_rows: Arc<dyn Fn(
         }
         None => None,
     };
-    Ok(Inputs { follows, interactions, accounts })
+    let previous_follows = match &scans.previous_follows {
+        Some(s) => Some(into_edges(read_columns(s, concurrency, Arc::clone(&on_rows)).await?)),
+        None => None,
+    };
+    Ok(Inputs { follows, interactions, accounts, previous_follows })
 }

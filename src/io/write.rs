@@ -5,6 +5,7 @@
 //! job writes (its table folders, `_manifest.json`, `_SUCCESS`) are ever deleted: pointing
 //! `--out` at a folder with other things in it does not destroy them.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use arrow_array::RecordBatch;
@@ -113,6 +114,38 @@ async fn upload(store: &Arc<dyn ObjectStore>, path: &Path, bytes: Bytes) -> obje
         return Err(object_store::Error::Generic { store: "upload", source: Box::new(e) });
     }
     Ok(())
+}
+
+/// A table as written: its rows and objects.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct TableEntry {
+    pub rows: u64,
+    pub objects: Vec<WrittenObject>,
+}
+
+/// Encodes every table (in parallel, on the calling rayon pool), clears what an earlier run
+/// left in OUT, and uploads the tables.
+pub fn write_tables(
+    runtime: &tokio::runtime::Runtime,
+    out: &Location,
+    overwrite: bool,
+    all_tables: &[&str],
+    batches: &[(&str, RecordBatch)],
+) -> Result<BTreeMap<String, TableEntry>> {
+    use rayon::prelude::*;
+    let encoded: Vec<_> = batches
+        .par_iter()
+        .map(|(name, batch)| encode_parquet(name, batch).map(|bytes| (*name, batch.num_rows() as u64, bytes)))
+        .collect::<Result<_>>()?;
+    runtime.block_on(async {
+        prepare_output(out, overwrite, all_tables).await?;
+        let mut written = BTreeMap::new();
+        for (name, rows, bytes) in encoded {
+            let object = write_table(out, name, rows, bytes).await?;
+            written.insert(name.to_string(), TableEntry { rows, objects: vec![object] });
+        }
+        Ok(written)
+    })
 }
 
 /// Writes `_manifest.json`.

@@ -121,6 +121,7 @@ pub enum Cell {
     Int(Option<i64>),
     Float(Option<f64>),
     Str(Option<String>),
+    Bool(Option<bool>),
 }
 
 impl Cell {
@@ -163,6 +164,7 @@ pub fn read_table(out: &Path, table: &str) -> Vec<Row> {
                         DataType::Int64 => Cell::Int(valid.then(|| column.as_primitive::<Int64Type>().value(i))),
                         DataType::Float64 => Cell::Float(valid.then(|| column.as_primitive::<Float64Type>().value(i))),
                         DataType::Utf8 => Cell::Str(valid.then(|| column.as_string::<i32>().value(i).to_string())),
+                        DataType::Boolean => Cell::Bool(valid.then(|| column.as_boolean().value(i))),
                         other => panic!("unexpected type {other} in {table}.{}", field.name()),
                     };
                     row.insert(field.name().clone(), cell);

@@ -241,6 +241,13 @@ pub fn expected(follows: &[FollowRow], events: &[EventRow], accounts: &[AccountR
     for (name, count) in ["follows_back_all", "selective", "rarely_follows_back", "insufficient"].iter().zip(camps) {
         pop.insert(format!("camp_{name}"), int(count));
     }
+    // Without a previous snapshot the diff columns are present and null.
+    for c in ["edges_added", "edges_removed", "mutual_dyads_gained", "mutual_dyads_lost", "mass_unfollowers"] {
+        pop.insert(c.into(), Cell::Int(None));
+    }
+    for c in ["mutual_tie_break_rate", "one_way_tie_break_rate"] {
+        pop.insert(c.into(), Cell::Float(None));
+    }
 
     // By followers.
     let mut buckets: BTreeMap<u32, Vec<Vals>> = BTreeMap::new();

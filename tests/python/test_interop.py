@@ -46,7 +46,13 @@ def test_columns_and_types_follow_the_contract(sample_out):
     metrics = pl.read_parquet(str(sample_out / "account_metrics" / "*.parquet"))
     assert metrics.columns == columns["account_metrics"]
     population = pl.read_parquet(str(sample_out / "population_summary" / "*.parquet"))
-    assert population.columns == columns["population_summary"]
+    # The contract's follow_changes section adds these (null without a previous snapshot).
+    diff = ["edges_added", "edges_removed", "mutual_dyads_gained", "mutual_dyads_lost",
+            "mutual_tie_break_rate", "one_way_tie_break_rate", "mass_unfollowers"]
+    assert population.columns == columns["population_summary"] + diff
+    assert population["edges_added"][0] > 0, "the sample job compares with the previous night"
+    changes = pl.read_parquet(str(sample_out / "follow_changes" / "*.parquet"))
+    assert changes["account_id"].is_sorted() and changes["mass_unfollow"].dtype == pl.Boolean
     for name, dtype in metrics.schema.items():
         if name in ("account_type", "camp"):
             assert dtype == pl.String, name
