@@ -124,8 +124,8 @@ pub fn run(job: &Job, reporter: &Reporter) -> Result<RunOutcome> {
         let account_list = account_list.unwrap_or_default();
 
         // compute (pure kernels)
-        let (universe, follow_graph) = reporter.stage(
-            "dyads",
+        let (universe, dense_follows, dense_interactions) = reporter.stage(
+            "ids",
             || {
                 let none = Vec::new();
                 let (i_src, i_dst) = interactions.as_ref().map_or((&none, &none), |i| (&i.src, &i.dst));
@@ -136,25 +136,33 @@ pub fn run(job: &Job, reporter: &Reporter) -> Result<RunOutcome> {
                         universe.len()
                     )));
                 }
-                let (src, dst) = (universe.dense(&follows.src), universe.dense(&follows.dst));
-                let graph = FollowGraph::build(universe.len(), &src, &dst, follows.ts.as_deref());
-                Ok((universe, graph))
+                // Each raw id column is freed as soon as its dense twin exists.
+                let EdgeRows { src, dst, ts } = follows;
+                let (src, dst) = (universe.dense(&src), universe.dense(&dst));
+                let interactions = interactions.map(|i| (universe.dense(&i.src), universe.dense(&i.dst)));
+                Ok((universe, (src, dst, ts), interactions))
             },
-            |(u, g)| json!({ "accounts": u.len(), "follow_edges": g.edges(), "duplicate_follows": g.duplicates_removed }),
+            |(u, _, _)| json!({ "accounts": u.len() }),
         )?;
-        drop(follows);
         let n = universe.len();
+        let follow_graph = reporter.stage(
+            "dyads",
+            || -> Result<_> {
+                let (src, dst, ts) = dense_follows;
+                Ok(FollowGraph::build(n, src, dst, ts))
+            },
+            |g| json!({ "follow_edges": g.edges(), "duplicate_follows": g.duplicates_removed }),
+        )?;
         let interaction_graph = reporter.stage(
             "interactions",
             || -> Result<_> {
-                Ok(match &interactions {
-                    Some(rows) => InteractionGraph::build(n, &universe.dense(&rows.src), &universe.dense(&rows.dst)),
+                Ok(match dense_interactions {
+                    Some((actor, target)) => InteractionGraph::build(n, actor, target),
                     None => InteractionGraph::empty(n),
                 })
             },
             |g| json!({ "events": g.events, "pairs": g.pairs() }),
         )?;
-        drop(interactions);
 
         let stats = reporter.stage(
             "stats",
@@ -283,8 +291,7 @@ fn changes(universe: &Universe, current: &FollowGraph, previous: &EdgeRows) -> C
     for (local, &u) in to_union.iter().enumerate() {
         from_union[u as usize] = local as u32;
     }
-    let previous_graph =
-        FollowGraph::build(union.len(), &union.dense(&previous.src), &union.dense(&previous.dst), None);
+    let previous_graph = FollowGraph::build(union.len(), union.dense(&previous.src), union.dense(&previous.dst), None);
     let current = CurrentInUnion { graph: current, to_union: &to_union, from_union: &from_union };
     let (rows, population) = follow_changes(&current, &previous_graph);
     Changes { union, rows, population, duplicates_removed: previous_graph.duplicates_removed }

@@ -8,6 +8,11 @@ use reciprocity::cli::{Cli, Command, GenerateArgs, LogFormat, RunArgs};
 use reciprocity::job::Job;
 use reciprocity::progress::Reporter;
 
+// Multi-GB working sets are allocated and freed stage after stage; mimalloc reuses freed
+// pages instead of returning and re-faulting them (measured in docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {

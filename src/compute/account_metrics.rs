@@ -117,6 +117,15 @@ pub fn account_metrics(follows: &FollowGraph, interactions: &InteractionGraph, r
     AccountPass { rows, latencies_ns }
 }
 
+/// Advances `at` in the sorted `list` to the first element ≥ `x`; true if it equals `x`.
+#[inline]
+fn seek(list: &[u32], at: &mut usize, x: u32) -> bool {
+    while *at < list.len() && list[*at] < x {
+        *at += 1;
+    }
+    *at < list.len() && list[*at] == x
+}
+
 fn account_row(
     a: usize,
     follows: &FollowGraph,
@@ -125,46 +134,52 @@ fn account_row(
     scratch: &mut Vec<u64>,
     sent_to_followees: &mut Vec<u64>,
 ) -> (AccountRow, Vec<i64>) {
-    let me = a as u32;
+    // Four sorted lists of a's neighbours, walked together.
     let followees = follows.following(a);
     let followed_at = follows.following_created(a);
+    let followers = follows.followers(a);
+    let followed_back_at = follows.followers_created(a);
     let partners = interactions.partners(a);
     let sent = interactions.partner_counts(a);
+    let senders = interactions.senders(a);
+    let received = interactions.sender_counts(a);
 
     let (mut mutuals, mut engaged_following, mut mutuals_engaged, mut mutuals_hollow) = (0, 0, 0, 0);
     let mut latencies = Vec::new();
     sent_to_followees.clear();
-    let mut p = 0;
+    let (mut p, mut q, mut r) = (0, 0, 0);
     for (&m, &t_out) in followees.iter().zip(followed_at) {
-        while p < partners.len() && partners[p] < m {
-            p += 1;
-        }
-        let w_out = if p < partners.len() && partners[p] == m { sent[p] } else { 0 };
+        let w_out = if seek(partners, &mut p, m) { sent[p] } else { 0 };
         sent_to_followees.push(w_out);
         engaged_following += u64::from(w_out > 0);
-        let Some(t_back) = follows.created_at(m as usize, me) else { continue };
+        if !seek(followers, &mut q, m) {
+            continue;
+        }
         mutuals += 1;
+        let t_back = followed_back_at[q];
         // a followed back when m's follow of a came strictly first.
         if t_out != NULL_TS && t_back != NULL_TS && t_back < t_out {
             latencies.push(t_out.saturating_sub(t_back));
         }
-        let w_in = interactions.count(m as usize, me);
+        let w_in = if seek(senders, &mut r, m) { received[r] } else { 0 };
         mutuals_engaged += u64::from(w_out > 0 && w_in > 0);
         mutuals_hollow += u64::from(w_out == 0 && w_in == 0);
     }
 
     let (mut partners_reciprocated, mut events_reciprocated) = (0, 0);
+    let mut s = 0;
     for (&t, &w) in partners.iter().zip(sent) {
-        let back = interactions.count(t as usize, me);
-        partners_reciprocated += u64::from(back > 0);
-        events_reciprocated += w.min(back);
+        if seek(senders, &mut s, t) {
+            partners_reciprocated += 1;
+            events_reciprocated += w.min(received[s]);
+        }
     }
 
-    let followers = follows.in_degree[a];
+    let followers = followers.len() as u64;
     let following = followees.len() as u64;
     let follow_back_rate = ratio(mutuals, followers);
     let followbacks_given = latencies.len() as u64;
-    let median = median_i64(&mut latencies.clone()).map(|ns| ns / NS_PER_S);
+    let median = median_i64(&mut latencies).map(|ns| ns / NS_PER_S);
     let row = AccountRow {
         followers,
         following,
@@ -176,7 +191,7 @@ fn account_row(
         followback_latency_median_s: median,
         camp: rule.camp(followers, follow_back_rate),
         interactions_out: sent.iter().sum(),
-        interactions_in: interactions.received[a],
+        interactions_in: received.iter().sum(),
         partners_out: partners.len() as u64,
         engaged_following,
         engaged_following_share: ratio(engaged_following, following),

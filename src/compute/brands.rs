@@ -42,41 +42,29 @@ pub fn brand_audience(
         return Vec::new();
     }
     let n = follows.accounts();
-    let (follower_offsets, follower_ids) = follows.followers_csr();
-    let followers_of = |b: usize| &follower_ids[follower_offsets[b]..follower_offsets[b + 1]];
-
-    // Events into each brand, grouped by brand: (actor, count) lists.
-    let mut brand_slot = vec![u32::MAX; n];
-    for (slot, &b) in brands.iter().enumerate() {
-        brand_slot[b as usize] = slot as u32;
-    }
-    let mut engagements: Vec<Vec<(u32, u64)>> = vec![Vec::new(); brands.len()];
-    for actor in 0..n {
-        for (&t, &c) in interactions.partners(actor).iter().zip(interactions.partner_counts(actor)) {
-            let slot = brand_slot[t as usize];
-            if slot != u32::MAX {
-                engagements[slot as usize].push((actor as u32, c));
-            }
-        }
-    }
-
+    let followers_of = |b: usize| follows.followers(b);
     brands
         .par_iter()
-        .zip(engagements)
         .map_init(
             || (vec![0u8; n], Vec::new()),
-            |(marks, touched), (&brand, engaged)| {
+            |(marks, touched), &brand| {
                 let b = brand as usize;
                 let row = &rows[b];
-                let engagement_in: u64 = engaged.iter().map(|&(_, c)| c).sum();
-                let (mut followers_engaged, mut from_followers) = (0u64, 0u64);
-                for &(actor, c) in &engaged {
-                    if follows.find(actor as usize, brand).is_some() {
+                let (engagers, counts_in) = (interactions.senders(b), interactions.sender_counts(b));
+                let engagement_in: u64 = counts_in.iter().sum();
+                // Engagers and followers are both sorted: a merge finds the engaged followers.
+                let followers = follows.followers(b);
+                let (mut followers_engaged, mut from_followers, mut at) = (0u64, 0u64, 0usize);
+                for (&actor, &c) in engagers.iter().zip(counts_in) {
+                    while at < followers.len() && followers[at] < actor {
+                        at += 1;
+                    }
+                    if at < followers.len() && followers[at] == actor {
                         followers_engaged += 1;
                         from_followers += c;
                     }
                 }
-                let mut counts: Vec<u64> = engaged.iter().map(|&(_, c)| c).collect();
+                let mut counts: Vec<u64> = counts_in.to_vec();
                 counts.sort_unstable_by(|x, y| y.cmp(x));
                 let top = (counts.len() as u64).div_ceil(100) as usize;
                 let top_events: u64 = counts[..top].iter().sum();
@@ -87,7 +75,7 @@ pub fn brand_audience(
                     mutuals: row.mutuals,
                     follow_back_rate: row.follow_back_rate,
                     followback_latency_median_s: row.followback_latency_median_s,
-                    engagers: engaged.len() as u64,
+                    engagers: engagers.len() as u64,
                     followers_engaged,
                     followers_engaged_share: ratio(followers_engaged, row.followers),
                     engagement_in,

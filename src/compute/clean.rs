@@ -100,22 +100,25 @@ pub fn clean_edges(raw: RawEdges, window: Window, keep_ts: bool) -> (EdgeRows, D
             Verdict::OutsideWindow => dropped.outside_window += 1,
         }
     }
-    let kept = |column: Vec<u64>| -> Vec<u64> {
-        if dropped == Dropped::default() {
-            return column;
+    // Kept rows move to the front in place: no second copy of multi-GB columns.
+    fn keep<T: Copy>(mut column: Vec<T>, verdicts: &[Verdict]) -> Vec<T> {
+        let mut kept = 0;
+        for i in 0..column.len() {
+            if verdicts[i] == Verdict::Keep {
+                column[kept] = column[i];
+                kept += 1;
+            }
         }
-        column.into_iter().zip(&verdicts).filter(|(_, v)| **v == Verdict::Keep).map(|(x, _)| x).collect()
+        column.truncate(kept);
+        column
+    }
+    let rows_kept = verdicts.iter().filter(|v| **v == Verdict::Keep).count();
+    let ts = match (keep_ts, ts) {
+        (false, _) => None,
+        (true, Some(t)) => Some(keep(t, &verdicts)),
+        (true, None) => Some(vec![NULL_TS; rows_kept]),
     };
-    let ts = if keep_ts {
-        Some(match ts {
-            Some(t) if dropped == Dropped::default() => t,
-            Some(t) => t.into_iter().zip(&verdicts).filter(|(_, v)| **v == Verdict::Keep).map(|(x, _)| x).collect(),
-            None => vec![NULL_TS; verdicts.iter().filter(|v| **v == Verdict::Keep).count()],
-        })
-    } else {
-        None
-    };
-    let rows = EdgeRows { src: kept(src), dst: kept(dst), ts };
+    let rows = EdgeRows { src: keep(src, &verdicts), dst: keep(dst, &verdicts), ts };
     (rows, dropped)
 }
 

@@ -156,7 +156,7 @@ mod tests {
 
     fn graph(n: usize, edges: &[(u32, u32)]) -> FollowGraph {
         let (src, dst): (Vec<u32>, Vec<u32>) = edges.iter().copied().unzip();
-        FollowGraph::build(n, &src, &dst, None)
+        FollowGraph::build(n, src, dst, None)
     }
 
     #[test]

@@ -1,11 +1,14 @@
-//! The cleaned follow graph: duplicate follows collapsed, adjacency in CSR form.
+//! The cleaned follow graph: duplicate follows collapsed, adjacency both ways in CSR form.
 //!
-//! Each follow is a `u64` key `follower << 32 | followee`; sorting the keys sorts edges by
-//! follower, then followee, which is both the dedup order and the out-adjacency layout. A
-//! duplicate collapses to one edge with the earliest non-null `created_at`.
+//! Built by grouping edges by follower (a counting sort, `csr.rs`), then sorting and
+//! de-duplicating each follower's short list in parallel: a duplicate collapses to one edge
+//! with the earliest non-null `created_at`. The followers side is the transpose, stable, so
+//! every list in both directions is sorted by account — the per-account pass walks them as
+//! sorted merges instead of looking edges up.
 
 use rayon::prelude::*;
 
+use super::csr::{group_by_source, transpose};
 use super::NULL_TS;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -13,54 +16,63 @@ pub struct FollowGraph {
     /// `offsets[a]..offsets[a + 1]` indexes a's followees in `targets` (ascending).
     pub offsets: Vec<usize>,
     pub targets: Vec<u32>,
-    /// created_at of each edge (ns, [`NULL_TS`] if unknown), parallel to `targets`.
+    /// created_at of each edge a→b (ns, [`NULL_TS`] if unknown), parallel to `targets`.
     pub created: Vec<i64>,
+    /// `in_offsets[b]..in_offsets[b + 1]` indexes b's followers in `sources` (ascending).
+    pub in_offsets: Vec<usize>,
+    pub sources: Vec<u32>,
+    /// created_at of each edge a→b, parallel to `sources`.
+    pub in_created: Vec<i64>,
     /// Followers of each account (in-degree).
     pub in_degree: Vec<u64>,
     /// Rows removed as duplicates of another (follower, followee) row.
     pub duplicates_removed: u64,
 }
 
+/// Earlier of two created_at values, where null loses to any time.
 #[inline]
-pub(crate) fn edge_key(src: u32, dst: u32) -> u64 {
-    (u64::from(src) << 32) | u64::from(dst)
+fn earliest(a: i64, b: i64) -> i64 {
+    match (a, b) {
+        (NULL_TS, t) | (t, NULL_TS) => t,
+        (a, b) => a.min(b),
+    }
+}
+
+/// Sorts one follower's (followee, created_at) list and collapses duplicates; returns the
+/// number of distinct followees, now at the front of the list.
+fn dedup_list(list: &mut [(u32, i64)]) -> usize {
+    list.sort_unstable_by_key(|e| e.0);
+    let mut kept = 0;
+    for i in 0..list.len() {
+        if kept > 0 && list[kept - 1].0 == list[i].0 {
+            list[kept - 1].1 = earliest(list[kept - 1].1, list[i].1);
+        } else {
+            list[kept] = list[i];
+            kept += 1;
+        }
+    }
+    kept
 }
 
 impl FollowGraph {
     /// Builds the graph over `n` accounts from dense edge rows (no self-loops).
-    pub fn build(n: usize, src: &[u32], dst: &[u32], created: Option<&[i64]>) -> FollowGraph {
-        let mut edges: Vec<(u64, i64)> = (0..src.len())
-            .into_par_iter()
-            .map(|i| (edge_key(src[i], dst[i]), created.map_or(NULL_TS, |c| c[i])))
-            .collect();
-        edges.par_sort_unstable_by_key(|e| e.0);
-
-        let mut offsets = vec![0usize; n + 1];
-        let mut targets = Vec::with_capacity(edges.len());
-        let mut times = Vec::with_capacity(edges.len());
-        let mut in_degree = vec![0u64; n];
-        let mut i = 0;
-        while i < edges.len() {
-            let key = edges[i].0;
-            let mut earliest = NULL_TS;
-            while i < edges.len() && edges[i].0 == key {
-                let t = edges[i].1;
-                if t != NULL_TS && (earliest == NULL_TS || t < earliest) {
-                    earliest = t;
-                }
-                i += 1;
-            }
-            let (follower, followee) = ((key >> 32) as usize, key as u32);
-            offsets[follower + 1] += 1;
-            in_degree[followee as usize] += 1;
-            targets.push(followee);
-            times.push(earliest);
-        }
-        for a in 0..n {
-            offsets[a + 1] += offsets[a];
-        }
-        let duplicates_removed = (edges.len() - targets.len()) as u64;
-        FollowGraph { offsets, targets, created: times, in_degree, duplicates_removed }
+    /// Takes the columns by value so each is freed as soon as it has been used.
+    pub fn build(n: usize, src: Vec<u32>, dst: Vec<u32>, created: Option<Vec<i64>>) -> FollowGraph {
+        let rows = src.len();
+        let items: Vec<(u32, i64)> = match created {
+            Some(c) => dst.into_par_iter().zip(c).collect(),
+            None => dst.into_par_iter().map(|b| (b, NULL_TS)).collect(),
+        };
+        let mut grouped = group_by_source(n, &src, &items);
+        drop((items, src));
+        let kept: Vec<usize> = grouped.lists_mut().into_par_iter().map(dedup_list).collect();
+        let (offsets, targets, created) = grouped.gather(&kept, |&(b, t)| (b, t));
+        drop(grouped);
+        let duplicates_removed = (rows - targets.len()) as u64;
+        // The transpose: followers of b, ascending, each with the time of its follow.
+        let (in_offsets, sources, in_created) = transpose(&offsets, &targets, &created);
+        let in_degree = in_offsets.windows(2).map(|w| (w[1] - w[0]) as u64).collect();
+        FollowGraph { offsets, targets, created, in_offsets, sources, in_created, in_degree, duplicates_removed }
     }
 
     pub fn accounts(&self) -> usize {
@@ -83,6 +95,18 @@ impl FollowGraph {
         &self.created[self.offsets[a]..self.offsets[a + 1]]
     }
 
+    /// b's followers, ascending.
+    #[inline]
+    pub fn followers(&self, b: usize) -> &[u32] {
+        &self.sources[self.in_offsets[b]..self.in_offsets[b + 1]]
+    }
+
+    /// created_at of the follows of b, parallel to [`Self::followers`].
+    #[inline]
+    pub fn followers_created(&self, b: usize) -> &[i64] {
+        &self.in_created[self.in_offsets[b]..self.in_offsets[b + 1]]
+    }
+
     /// The position of edge a→b within a's followees, if a follows b.
     #[inline]
     pub fn find(&self, a: usize, b: u32) -> Option<usize> {
@@ -93,25 +117,6 @@ impl FollowGraph {
     #[inline]
     pub fn created_at(&self, a: usize, b: u32) -> Option<i64> {
         self.find(a, b).map(|i| self.following_created(a)[i])
-    }
-
-    /// Followers of every account, as CSR (`offsets`, `sources` ascending per account).
-    pub fn followers_csr(&self) -> (Vec<usize>, Vec<u32>) {
-        let n = self.accounts();
-        let mut offsets = vec![0usize; n + 1];
-        for (a, &d) in self.in_degree.iter().enumerate() {
-            offsets[a + 1] = offsets[a] + d as usize;
-        }
-        let mut cursor = offsets.clone();
-        let mut sources = vec![0u32; self.edges()];
-        // Walking followers in ascending order leaves each list sorted.
-        for a in 0..n {
-            for &b in self.following(a) {
-                sources[cursor[b as usize]] = a as u32;
-                cursor[b as usize] += 1;
-            }
-        }
-        (offsets, sources)
     }
 }
 
@@ -125,14 +130,15 @@ mod tests {
         let src = [0, 0, 0, 1, 2];
         let dst = [1, 1, 1, 0, 0];
         let ts = [NULL_TS, 7, 5, 9, NULL_TS];
-        let g = FollowGraph::build(3, &src, &dst, Some(&ts));
+        let g = FollowGraph::build(3, src.to_vec(), dst.to_vec(), Some(ts.to_vec()));
         assert_eq!(g.edges(), 3);
         assert_eq!(g.duplicates_removed, 2);
         assert_eq!(g.created_at(0, 1), Some(5));
         assert_eq!(g.created_at(2, 0), Some(NULL_TS));
         assert_eq!(g.created_at(0, 2), None);
         assert_eq!(g.in_degree, vec![2, 1, 0]);
-        let (offsets, sources) = g.followers_csr();
-        assert_eq!(&sources[offsets[0]..offsets[1]], &[1, 2]);
+        assert_eq!(g.followers(0), &[1, 2]);
+        assert_eq!(g.followers_created(0), &[9, NULL_TS]);
+        assert_eq!(g.followers_created(1), &[5]);
     }
 }

@@ -1,11 +1,12 @@
-//! Interaction events aggregated to (actor, target, count), in CSR form by actor.
+//! Interaction events aggregated to (actor, target, count), in CSR form both ways.
 //!
 //! Events are kept as events (duplicates count), so the count of a pair is the number of
-//! events between them in that direction.
+//! events between them in that direction. Built like the follow graph: grouped by actor with
+//! a counting sort, each actor's list sorted and run-length counted; then transposed.
 
 use rayon::prelude::*;
 
-use super::follow_graph::edge_key;
+use super::csr::{group_by_source, transpose};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct InteractionGraph {
@@ -14,45 +15,51 @@ pub struct InteractionGraph {
     pub targets: Vec<u32>,
     /// Events a sent to each partner, parallel to `targets`.
     pub counts: Vec<u64>,
+    /// `in_offsets[b]..in_offsets[b + 1]` indexes who sent b events, in `actors` (ascending).
+    pub in_offsets: Vec<usize>,
+    pub actors: Vec<u32>,
+    /// Events each of those sent to b, parallel to `actors`.
+    pub in_counts: Vec<u64>,
     /// Events each account received.
     pub received: Vec<u64>,
     /// Events in all.
     pub events: u64,
 }
 
+/// Sorts one actor's (target, 1) list and sums runs; returns the distinct targets kept.
+fn count_list(list: &mut [(u32, u32)]) -> usize {
+    list.sort_unstable_by_key(|e| e.0);
+    let mut kept = 0;
+    for i in 0..list.len() {
+        if kept > 0 && list[kept - 1].0 == list[i].0 {
+            list[kept - 1].1 = list[kept - 1].1.saturating_add(list[i].1);
+        } else {
+            list[kept] = list[i];
+            kept += 1;
+        }
+    }
+    kept
+}
+
 impl InteractionGraph {
     /// Aggregates dense event rows (no self-loops) over `n` accounts.
-    pub fn build(n: usize, actor: &[u32], target: &[u32]) -> InteractionGraph {
-        let mut keys: Vec<u64> = (0..actor.len()).into_par_iter().map(|i| edge_key(actor[i], target[i])).collect();
-        keys.par_sort_unstable();
-
-        let mut offsets = vec![0usize; n + 1];
-        let mut targets = Vec::new();
-        let mut counts = Vec::new();
-        let mut received = vec![0u64; n];
-        let mut i = 0;
-        while i < keys.len() {
-            let key = keys[i];
-            let start = i;
-            while i < keys.len() && keys[i] == key {
-                i += 1;
-            }
-            let count = (i - start) as u64;
-            let (a, t) = ((key >> 32) as usize, key as u32);
-            offsets[a + 1] += 1;
-            received[t as usize] += count;
-            targets.push(t);
-            counts.push(count);
-        }
-        for a in 0..n {
-            offsets[a + 1] += offsets[a];
-        }
-        InteractionGraph { offsets, targets, counts, received, events: keys.len() as u64 }
+    /// Takes the columns by value so each is freed as soon as it has been used.
+    pub fn build(n: usize, actor: Vec<u32>, target: Vec<u32>) -> InteractionGraph {
+        let events = actor.len() as u64;
+        let items: Vec<(u32, u32)> = target.into_par_iter().map(|t| (t, 1)).collect();
+        let mut grouped = group_by_source(n, &actor, &items);
+        drop((items, actor));
+        let kept: Vec<usize> = grouped.lists_mut().into_par_iter().map(count_list).collect();
+        let (offsets, targets, counts) = grouped.gather(&kept, |&(t, c)| (t, u64::from(c)));
+        drop(grouped);
+        let (in_offsets, actors, in_counts) = transpose(&offsets, &targets, &counts);
+        let received = (0..n).into_par_iter().map(|b| in_counts[in_offsets[b]..in_offsets[b + 1]].iter().sum()).collect();
+        InteractionGraph { offsets, targets, counts, in_offsets, actors, in_counts, received, events }
     }
 
     /// An empty graph over `n` accounts (no interactions input).
     pub fn empty(n: usize) -> InteractionGraph {
-        InteractionGraph { offsets: vec![0; n + 1], received: vec![0; n], ..Default::default() }
+        InteractionGraph { offsets: vec![0; n + 1], in_offsets: vec![0; n + 1], received: vec![0; n], ..Default::default() }
     }
 
     /// a's partners, ascending.
@@ -65,6 +72,18 @@ impl InteractionGraph {
     #[inline]
     pub fn partner_counts(&self, a: usize) -> &[u64] {
         &self.counts[self.offsets[a]..self.offsets[a + 1]]
+    }
+
+    /// Accounts that sent b events, ascending.
+    #[inline]
+    pub fn senders(&self, b: usize) -> &[u32] {
+        &self.actors[self.in_offsets[b]..self.in_offsets[b + 1]]
+    }
+
+    /// Events each of [`Self::senders`] sent to b.
+    #[inline]
+    pub fn sender_counts(&self, b: usize) -> &[u64] {
+        &self.in_counts[self.in_offsets[b]..self.in_offsets[b + 1]]
     }
 
     /// Events a sent to b.
@@ -85,12 +104,14 @@ mod tests {
 
     #[test]
     fn events_aggregate_per_directed_pair() {
-        let g = InteractionGraph::build(3, &[0, 0, 1, 0, 2], &[1, 1, 0, 2, 0]);
+        let g = InteractionGraph::build(3, vec![0, 0, 1, 0, 2], vec![1, 1, 0, 2, 0]);
         assert_eq!(g.events, 5);
         assert_eq!(g.pairs(), 4);
         assert_eq!(g.count(0, 1), 2);
         assert_eq!(g.count(1, 2), 0);
         assert_eq!(g.received, vec![2, 2, 1]);
         assert_eq!(g.partners(0), &[1, 2]);
+        assert_eq!(g.senders(0), &[1, 2]);
+        assert_eq!(g.sender_counts(1), &[2]);
     }
 }

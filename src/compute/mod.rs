@@ -10,6 +10,7 @@ pub mod brands;
 pub mod by_followers;
 pub mod clean;
 pub mod concentration;
+pub mod csr;
 pub mod follow_changes;
 pub mod follow_graph;
 pub mod interaction_graph;

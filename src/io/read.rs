@@ -35,10 +35,14 @@ pub enum ColumnData {
 
 impl ColumnData {
     fn empty(kind: ColumnKind) -> Self {
+        Self::with_capacity(kind, 0)
+    }
+
+    fn with_capacity(kind: ColumnKind, rows: usize) -> Self {
         match kind {
-            ColumnKind::Id => ColumnData::Ids { keys: Vec::new(), valid: None },
-            ColumnKind::Timestamp => ColumnData::Timestamps(Vec::new()),
-            ColumnKind::Text => ColumnData::Text(Vec::new()),
+            ColumnKind::Id => ColumnData::Ids { keys: Vec::with_capacity(rows), valid: None },
+            ColumnKind::Timestamp => ColumnData::Timestamps(Vec::with_capacity(rows)),
+            ColumnKind::Text => ColumnData::Text(Vec::with_capacity(rows)),
         }
     }
 
@@ -60,9 +64,9 @@ impl ColumnData {
                         None => mine.extend(std::iter::repeat_n(true, k2.len())),
                     }
                 }
-                keys.extend(k2);
+                keys.extend_from_slice(&k2);
             }
-            (ColumnData::Timestamps(a), ColumnData::Timestamps(b)) => a.extend(b),
+            (ColumnData::Timestamps(a), ColumnData::Timestamps(b)) => a.extend_from_slice(&b),
             (ColumnData::Text(a), ColumnData::Text(b)) => a.extend(b),
             _ => unreachable!("columns of one dataset keep their kind"),
         }
@@ -81,20 +85,21 @@ pub async fn read_columns(
             tasks.push((object_index, row_group));
         }
     }
+    let total_rows: usize = scan.objects.iter().map(|o| o.rows as usize).sum();
     let scan = Arc::new(scan.clone());
-    let chunks: Vec<Vec<ColumnData>> = futures::stream::iter(tasks)
+    let mut chunks = futures::stream::iter(tasks)
         .map(|(object_index, row_group)| {
             let scan = Arc::clone(&scan);
             let on_rows = Arc::clone(&on_rows);
             // Spawned so that row groups decode on all runtime threads at once.
             tokio::spawn(async move { read_row_group(&scan, object_index, row_group, &*on_rows).await })
         })
-        .buffered(concurrency.max(1))
-        .map(|joined| joined.map_err(|e| Error::internal("joining a read task", e))?)
-        .try_collect()
-        .await?;
-    let mut columns: Vec<ColumnData> = scan.wanted.iter().map(|w| ColumnData::empty(w.kind)).collect();
-    for chunk in chunks {
+        .buffered(concurrency.max(1));
+    // Chunks are appended in order as they arrive, into columns sized once from the footers:
+    // only the chunks in flight are ever held twice.
+    let mut columns: Vec<ColumnData> = scan.wanted.iter().map(|w| ColumnData::with_capacity(w.kind, total_rows)).collect();
+    while let Some(joined) = chunks.next().await {
+        let chunk = joined.map_err(|e| Error::internal("joining a read task", e))??;
         for (column, part) in columns.iter_mut().zip(chunk) {
             column.append(part);
         }
@@ -153,63 +158,73 @@ fn convert(batch: &RecordBatch, name: &str, kind: ColumnKind) -> Result<ColumnDa
 }
 
 fn id_keys(array: &dyn Array) -> Result<(Vec<u64>, Option<Vec<bool>>), String> {
+    // Keys straight from the values buffer (null slots hold some value; the validity says
+    // which): one pass, no per-row Option.
     macro_rules! keys {
         ($t:ty, $key:expr) => {
-            array.as_primitive::<$t>().iter().map(|v| v.map($key)).collect::<Vec<Option<u64>>>()
+            array.as_primitive::<$t>().values().iter().map(|&v| $key(v)).collect::<Vec<u64>>()
         };
     }
-    let keys: Vec<Option<u64>> = match array.data_type() {
-        DataType::Int8 => keys!(Int8Type, |v| IdType::key_of_signed(v.into())),
-        DataType::Int16 => keys!(Int16Type, |v| IdType::key_of_signed(v.into())),
-        DataType::Int32 => keys!(Int32Type, |v| IdType::key_of_signed(v.into())),
+    let keys: Vec<u64> = match array.data_type() {
+        DataType::Int8 => keys!(Int8Type, |v: i8| IdType::key_of_signed(v.into())),
+        DataType::Int16 => keys!(Int16Type, |v: i16| IdType::key_of_signed(v.into())),
+        DataType::Int32 => keys!(Int32Type, |v: i32| IdType::key_of_signed(v.into())),
         DataType::Int64 => keys!(Int64Type, IdType::key_of_signed),
-        DataType::UInt8 => keys!(UInt8Type, |v| IdType::key_of_unsigned(v.into())),
-        DataType::UInt16 => keys!(UInt16Type, |v| IdType::key_of_unsigned(v.into())),
-        DataType::UInt32 => keys!(UInt32Type, |v| IdType::key_of_unsigned(v.into())),
+        DataType::UInt8 => keys!(UInt8Type, |v: u8| IdType::key_of_unsigned(v.into())),
+        DataType::UInt16 => keys!(UInt16Type, |v: u16| IdType::key_of_unsigned(v.into())),
+        DataType::UInt32 => keys!(UInt32Type, |v: u32| IdType::key_of_unsigned(v.into())),
         DataType::UInt64 => keys!(UInt64Type, IdType::key_of_unsigned),
         DataType::Dictionary(_, _) => {
             let dict = array.as_any_dictionary();
             let (values, values_valid) = id_keys(dict.values().as_ref())?;
-            dict.normalized_keys()
+            let mut valid = Vec::with_capacity(array.len());
+            let keys = dict
+                .normalized_keys()
                 .iter()
                 .enumerate()
                 .map(|(i, &k)| {
-                    let valid = dict.keys().is_valid(i) && values_valid.as_ref().is_none_or(|v| v[k]);
-                    valid.then(|| values[k])
+                    let ok = dict.keys().is_valid(i) && values_valid.as_ref().is_none_or(|v| v[k]);
+                    valid.push(ok);
+                    if ok {
+                        values[k]
+                    } else {
+                        0
+                    }
                 })
-                .collect()
+                .collect();
+            let any_null = valid.iter().any(|v| !v);
+            return Ok((keys, any_null.then_some(valid)));
         }
         other => return Err(format!("expected an integer id, found {other}")),
     };
-    let valid = keys.iter().any(Option::is_none).then(|| keys.iter().map(Option::is_some).collect());
-    Ok((keys.into_iter().map(|k| k.unwrap_or(0)).collect(), valid))
+    let valid = array.logical_nulls().filter(|n| n.null_count() > 0).map(|n| n.iter().collect());
+    Ok((keys, valid))
 }
 
 fn timestamps_ns(array: &dyn Array) -> Result<Vec<i64>, String> {
-    let (values, factor): (Vec<Option<i64>>, i64) = match array.data_type() {
-        DataType::Timestamp(TimeUnit::Second, _) => {
-            (array.as_primitive::<TimestampSecondType>().iter().collect(), 1_000_000_000)
-        }
+    let (values, factor): (&[i64], i64) = match array.data_type() {
+        DataType::Timestamp(TimeUnit::Second, _) => (array.as_primitive::<TimestampSecondType>().values(), 1_000_000_000),
         DataType::Timestamp(TimeUnit::Millisecond, _) => {
-            (array.as_primitive::<TimestampMillisecondType>().iter().collect(), 1_000_000)
+            (array.as_primitive::<TimestampMillisecondType>().values(), 1_000_000)
         }
         DataType::Timestamp(TimeUnit::Microsecond, _) => {
-            (array.as_primitive::<TimestampMicrosecondType>().iter().collect(), 1_000)
+            (array.as_primitive::<TimestampMicrosecondType>().values(), 1_000)
         }
-        DataType::Timestamp(TimeUnit::Nanosecond, _) => {
-            (array.as_primitive::<TimestampNanosecondType>().iter().collect(), 1)
-        }
+        DataType::Timestamp(TimeUnit::Nanosecond, _) => (array.as_primitive::<TimestampNanosecondType>().values(), 1),
         DataType::Null => return Ok(vec![NULL_TS; array.len()]),
         other => return Err(format!("expected a timestamp, found {other}")),
     };
+    let nulls = array.logical_nulls().filter(|n| n.null_count() > 0);
     values
-        .into_iter()
-        .map(|v| match v {
-            None => Ok(NULL_TS),
-            Some(v) => v
-                .checked_mul(factor)
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            if nulls.as_ref().is_some_and(|n| n.is_null(i)) {
+                return Ok(NULL_TS);
+            }
+            v.checked_mul(factor)
                 .filter(|&ns| ns != NULL_TS)
-                .ok_or_else(|| format!("timestamp {v} is outside the range representable in nanoseconds (1677-2262)")),
+                .ok_or_else(|| format!("timestamp {v} is outside the range representable in nanoseconds (1677-2262)"))
         })
         .collect()
 }

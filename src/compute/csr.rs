@@ -1,0 +1,228 @@
+//! Grouping rows by source into CSR form: a parallel, stable counting sort.
+//!
+//! Sorting 35M edges by a 64-bit key is the obvious way to build adjacency lists, and the
+//! slow one. Rows only need grouping by source (a counting sort: two passes), after which
+//! each source's short list is sorted on its own, in cache. The scatter is stable: rows of
+//! one source keep input order, so a transpose of a sorted CSR comes out sorted too.
+
+use rayon::prelude::*;
+
+/// Rows grouped by source: `offsets[s]..offsets[s + 1]` indexes source s's items.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Grouped<T> {
+    pub offsets: Vec<usize>,
+    pub items: Vec<T>,
+}
+
+/// A pointer that may be written from several threads at disjoint indices.
+#[derive(Clone, Copy)]
+struct SharedOut<T>(*mut T);
+// SAFETY: every use writes disjoint indices (see `group_by_source`).
+unsafe impl<T: Send> Send for SharedOut<T> {}
+unsafe impl<T: Send> Sync for SharedOut<T> {}
+
+/// Groups `items[i]` under `sources[i]` (each < n), stably.
+pub fn group_by_source<T: Copy + Send + Sync>(n: usize, sources: &[u32], items: &[T]) -> Grouped<T> {
+    assert_eq!(sources.len(), items.len());
+    let rows = sources.len();
+    let chunks = rayon::current_num_threads().max(1).min(rows.max(1));
+    let chunk_len = rows.div_ceil(chunks).max(1);
+
+    // Per-chunk histograms: no atomics, and chunk c's rows of source s land after chunk c-1's.
+    let mut histograms: Vec<Vec<u32>> = sources
+        .par_chunks(chunk_len)
+        .map(|part| {
+            let mut h = vec![0u32; n];
+            for &s in part {
+                h[s as usize] += 1;
+            }
+            h
+        })
+        .collect();
+    let mut offsets = vec![0usize; n + 1];
+    for s in 0..n {
+        let mut at = offsets[s];
+        for h in histograms.iter_mut() {
+            let count = h[s] as usize;
+            h[s] = at as u32 - offsets[s] as u32; // position of this chunk's first row within s
+            at += count;
+        }
+        offsets[s + 1] = at;
+    }
+
+    let mut out: Vec<T> = Vec::with_capacity(rows);
+    let target = SharedOut(out.as_mut_ptr());
+    sources.par_chunks(chunk_len).zip(items.par_chunks(chunk_len)).zip(histograms.par_iter_mut()).for_each(
+        |((part, values), cursor)| {
+            let target = target;
+            for (&s, &v) in part.iter().zip(values) {
+                let slot = offsets[s as usize] + cursor[s as usize] as usize;
+                cursor[s as usize] += 1;
+                // SAFETY: slots of source s are offsets[s]..offsets[s+1]; each chunk owns its
+                // own sub-range of them (prefix sums above), and within a chunk the cursor
+                // only increases: every index < rows is written exactly once.
+                unsafe { target.0.add(slot).write(v) };
+            }
+        },
+    );
+    // SAFETY: all `rows` slots were written above.
+    unsafe { out.set_len(rows) };
+    Grouped { offsets, items: out }
+}
+
+/// `data` cut into one mutable slice per source, by `offsets`.
+pub fn split_mut<'a, T>(data: &'a mut [T], offsets: &[usize]) -> Vec<&'a mut [T]> {
+    let mut lists = Vec::with_capacity(offsets.len().saturating_sub(1));
+    let mut rest = data;
+    for w in offsets.windows(2) {
+        let (list, tail) = std::mem::take(&mut rest).split_at_mut(w[1] - w[0]);
+        lists.push(list);
+        rest = tail;
+    }
+    lists
+}
+
+/// Offsets of lists with the given lengths.
+pub fn offsets_of(lengths: &[usize]) -> Vec<usize> {
+    let mut offsets = Vec::with_capacity(lengths.len() + 1);
+    offsets.push(0);
+    let mut at = 0;
+    for &len in lengths {
+        at += len;
+        offsets.push(at);
+    }
+    offsets
+}
+
+impl<T: Send + Sync> Grouped<T> {
+    /// Each source's items as a mutable slice, for per-source work in parallel.
+    pub fn lists_mut(&mut self) -> Vec<&mut [T]> {
+        split_mut(&mut self.items, &self.offsets)
+    }
+
+    /// Keeps the first `kept[s]` items of each source's list and splits each item in two
+    /// columns: exact-size parallel copies, no intermediate collections.
+    pub fn gather<A, B>(&self, kept: &[usize], split: impl Fn(&T) -> (A, B) + Sync) -> (Vec<usize>, Vec<A>, Vec<B>)
+    where
+        A: Copy + Default + Send + Sync,
+        B: Copy + Default + Send + Sync,
+    {
+        let offsets = offsets_of(kept);
+        let total = *offsets.last().expect("offsets start at 0");
+        let (mut left, mut right) = (vec![A::default(); total], vec![B::default(); total]);
+        split_mut(&mut left, &offsets)
+            .into_par_iter()
+            .zip(split_mut(&mut right, &offsets))
+            .enumerate()
+            .with_min_len(1024)
+            .for_each(|(s, (l, r))| {
+                for (i, item) in self.items[self.offsets[s]..self.offsets[s] + kept[s]].iter().enumerate() {
+                    (l[i], r[i]) = split(item);
+                }
+            });
+        (offsets, left, right)
+    }
+}
+
+/// The transpose of a CSR (`offsets`, `targets`, `payload`): for each target, its sources in
+/// ascending order with the payload of their edge. Chunks are ranges of sources, scattered
+/// stably, so no list needs sorting afterwards.
+pub fn transpose<P: Copy + Default + Send + Sync>(
+    offsets: &[usize],
+    targets: &[u32],
+    payload: &[P],
+) -> (Vec<usize>, Vec<u32>, Vec<P>) {
+    let n = offsets.len() - 1;
+    let edges = targets.len();
+    let chunks = rayon::current_num_threads().max(1);
+    // Source ranges with about equal numbers of edges.
+    let bounds: Vec<usize> = (0..=chunks).map(|c| offsets.partition_point(|&o| o < edges * c / chunks).min(n)).collect();
+    let ranges: Vec<(usize, usize)> = (0..chunks).map(|c| (bounds[c], if c + 1 == chunks { n } else { bounds[c + 1] })).collect();
+    let mut histograms: Vec<Vec<u32>> = ranges
+        .par_iter()
+        .map(|&(from, to)| {
+            let mut h = vec![0u32; n];
+            for &t in &targets[offsets[from]..offsets[to]] {
+                h[t as usize] += 1;
+            }
+            h
+        })
+        .collect();
+    let mut in_offsets = vec![0usize; n + 1];
+    for t in 0..n {
+        let mut at = in_offsets[t];
+        for h in histograms.iter_mut() {
+            let count = h[t] as usize;
+            h[t] = (at - in_offsets[t]) as u32;
+            at += count;
+        }
+        in_offsets[t + 1] = at;
+    }
+    let mut sources: Vec<u32> = Vec::with_capacity(edges);
+    let mut carried: Vec<P> = Vec::with_capacity(edges);
+    let (out_s, out_p) = (SharedOut(sources.as_mut_ptr()), SharedOut(carried.as_mut_ptr()));
+    ranges.par_iter().zip(histograms.par_iter_mut()).for_each(|(&(from, to), cursor)| {
+        let (out_s, out_p) = (out_s, out_p);
+        for a in from..to {
+            for e in offsets[a]..offsets[a + 1] {
+                let t = targets[e] as usize;
+                let slot = in_offsets[t] + cursor[t] as usize;
+                cursor[t] += 1;
+                // SAFETY: as in `group_by_source`: each chunk owns a disjoint sub-range of
+                // every target's slots, and every slot < edges is written exactly once.
+                unsafe {
+                    out_s.0.add(slot).write(a as u32);
+                    out_p.0.add(slot).write(payload[e]);
+                }
+            }
+        }
+    });
+    // SAFETY: all `edges` slots of both were written above.
+    unsafe {
+        sources.set_len(edges);
+        carried.set_len(edges);
+    }
+    (in_offsets, sources, carried)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn groups_stably() {
+        let g = group_by_source(3, &[2, 0, 2, 1, 0], &['a', 'b', 'c', 'd', 'e']);
+        assert_eq!(g.offsets, vec![0, 2, 3, 5]);
+        assert_eq!(g.items, vec!['b', 'e', 'd', 'a', 'c']);
+    }
+
+    #[test]
+    fn gather_keeps_list_prefixes() {
+        let g = group_by_source(2, &[0, 0, 1, 1, 1], &[(1, 10), (2, 20), (3, 30), (4, 40), (5, 50)]);
+        let (offsets, a, b) = g.gather(&[1, 2], |&(x, y)| (x, y));
+        assert_eq!(offsets, vec![0, 1, 3]);
+        assert_eq!(a, vec![1, 3, 4]);
+        assert_eq!(b, vec![10, 30, 40]);
+    }
+
+    #[test]
+    fn transpose_lists_sources_in_order() {
+        // 0→{1,2}, 1→{2}, 2→{0}
+        let (offsets, sources, payload) = transpose(&[0, 2, 3, 4], &[1, 2, 2, 0], &['a', 'b', 'c', 'd']);
+        assert_eq!(offsets, vec![0, 1, 2, 4]);
+        assert_eq!(sources, vec![2, 0, 0, 1]);
+        assert_eq!(payload, vec!['d', 'a', 'b', 'c']);
+    }
+
+    proptest! {
+        #[test]
+        fn matches_a_stable_sort(rows in prop::collection::vec((0u32..20, any::<u16>()), 0..500)) {
+            let (sources, items): (Vec<u32>, Vec<u16>) = rows.iter().copied().unzip();
+            let g = group_by_source(20, &sources, &items);
+            let mut expected = rows.clone();
+            expected.sort_by_key(|r| r.0);
+            prop_assert_eq!(g.items, expected.iter().map(|r| r.1).collect::<Vec<_>>());
+        }
+    }
+}
