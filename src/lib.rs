@@ -202,7 +202,8 @@ pub fn run(job: &Job, reporter: &Reporter) -> Result<RunOutcome> {
         let rejected = Rejected::new(follow_drops, follow_graph.duplicates_removed, interaction_drops, account_drops)
             .with_previous(previous_drops, duplicates_previous);
         let manifest = Manifest::new(job, reporter, &out, &scans, id_type, n, rejected, written, started_at);
-        let json = serde_json::to_string_pretty(&manifest).map_err(|e| Error::internal("serializing the manifest", e))?;
+        let json =
+            serde_json::to_string_pretty(&manifest).map_err(|e| Error::internal("serializing the manifest", e))?;
         runtime.block_on(async {
             write_manifest(&out, json).await?;
             mark_success(&out).await

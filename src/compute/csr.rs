@@ -21,6 +21,14 @@ struct SharedOut<T>(*mut T);
 unsafe impl<T: Send> Send for SharedOut<T> {}
 unsafe impl<T: Send> Sync for SharedOut<T> {}
 
+impl<T> SharedOut<T> {
+    /// Through a method, so closures capture the (Send) wrapper, not the raw pointer field.
+    fn at(&self, index: usize) -> *mut T {
+        // SAFETY: callers stay within the allocation (index < its capacity).
+        unsafe { self.0.add(index) }
+    }
+}
+
 /// Groups `items[i]` under `sources[i]` (each < n), stably.
 pub fn group_by_source<T: Copy + Send + Sync>(n: usize, sources: &[u32], items: &[T]) -> Grouped<T> {
     assert_eq!(sources.len(), items.len());
@@ -54,14 +62,13 @@ pub fn group_by_source<T: Copy + Send + Sync>(n: usize, sources: &[u32], items: 
     let target = SharedOut(out.as_mut_ptr());
     sources.par_chunks(chunk_len).zip(items.par_chunks(chunk_len)).zip(histograms.par_iter_mut()).for_each(
         |((part, values), cursor)| {
-            let target = target;
             for (&s, &v) in part.iter().zip(values) {
                 let slot = offsets[s as usize] + cursor[s as usize] as usize;
                 cursor[s as usize] += 1;
                 // SAFETY: slots of source s are offsets[s]..offsets[s+1]; each chunk owns its
                 // own sub-range of them (prefix sums above), and within a chunk the cursor
                 // only increases: every index < rows is written exactly once.
-                unsafe { target.0.add(slot).write(v) };
+                unsafe { target.at(slot).write(v) };
             }
         },
     );
@@ -136,8 +143,10 @@ pub fn transpose<P: Copy + Default + Send + Sync>(
     let edges = targets.len();
     let chunks = rayon::current_num_threads().max(1);
     // Source ranges with about equal numbers of edges.
-    let bounds: Vec<usize> = (0..=chunks).map(|c| offsets.partition_point(|&o| o < edges * c / chunks).min(n)).collect();
-    let ranges: Vec<(usize, usize)> = (0..chunks).map(|c| (bounds[c], if c + 1 == chunks { n } else { bounds[c + 1] })).collect();
+    let bounds: Vec<usize> =
+        (0..=chunks).map(|c| offsets.partition_point(|&o| o < edges * c / chunks).min(n)).collect();
+    let ranges: Vec<(usize, usize)> =
+        (0..chunks).map(|c| (bounds[c], if c + 1 == chunks { n } else { bounds[c + 1] })).collect();
     let mut histograms: Vec<Vec<u32>> = ranges
         .par_iter()
         .map(|&(from, to)| {
@@ -162,7 +171,6 @@ pub fn transpose<P: Copy + Default + Send + Sync>(
     let mut carried: Vec<P> = Vec::with_capacity(edges);
     let (out_s, out_p) = (SharedOut(sources.as_mut_ptr()), SharedOut(carried.as_mut_ptr()));
     ranges.par_iter().zip(histograms.par_iter_mut()).for_each(|(&(from, to), cursor)| {
-        let (out_s, out_p) = (out_s, out_p);
         for a in from..to {
             for e in offsets[a]..offsets[a + 1] {
                 let t = targets[e] as usize;
@@ -171,8 +179,8 @@ pub fn transpose<P: Copy + Default + Send + Sync>(
                 // SAFETY: as in `group_by_source`: each chunk owns a disjoint sub-range of
                 // every target's slots, and every slot < edges is written exactly once.
                 unsafe {
-                    out_s.0.add(slot).write(a as u32);
-                    out_p.0.add(slot).write(payload[e]);
+                    out_s.at(slot).write(a as u32);
+                    out_p.at(slot).write(payload[e]);
                 }
             }
         }

@@ -53,13 +53,19 @@ impl InteractionGraph {
         let (offsets, targets, counts) = grouped.gather(&kept, |&(t, c)| (t, u64::from(c)));
         drop(grouped);
         let (in_offsets, actors, in_counts) = transpose(&offsets, &targets, &counts);
-        let received = (0..n).into_par_iter().map(|b| in_counts[in_offsets[b]..in_offsets[b + 1]].iter().sum()).collect();
+        let received =
+            (0..n).into_par_iter().map(|b| in_counts[in_offsets[b]..in_offsets[b + 1]].iter().sum()).collect();
         InteractionGraph { offsets, targets, counts, in_offsets, actors, in_counts, received, events }
     }
 
     /// An empty graph over `n` accounts (no interactions input).
     pub fn empty(n: usize) -> InteractionGraph {
-        InteractionGraph { offsets: vec![0; n + 1], in_offsets: vec![0; n + 1], received: vec![0; n], ..Default::default() }
+        InteractionGraph {
+            offsets: vec![0; n + 1],
+            in_offsets: vec![0; n + 1],
+            received: vec![0; n],
+            ..Default::default()
+        }
     }
 
     /// a's partners, ascending.

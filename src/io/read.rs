@@ -97,7 +97,8 @@ pub async fn read_columns(
         .buffered(concurrency.max(1));
     // Chunks are appended in order as they arrive, into columns sized once from the footers:
     // only the chunks in flight are ever held twice.
-    let mut columns: Vec<ColumnData> = scan.wanted.iter().map(|w| ColumnData::with_capacity(w.kind, total_rows)).collect();
+    let mut columns: Vec<ColumnData> =
+        scan.wanted.iter().map(|w| ColumnData::with_capacity(w.kind, total_rows)).collect();
     while let Some(joined) = chunks.next().await {
         let chunk = joined.map_err(|e| Error::internal("joining a read task", e))??;
         for (column, part) in columns.iter_mut().zip(chunk) {
@@ -203,7 +204,9 @@ fn id_keys(array: &dyn Array) -> Result<(Vec<u64>, Option<Vec<bool>>), String> {
 
 fn timestamps_ns(array: &dyn Array) -> Result<Vec<i64>, String> {
     let (values, factor): (&[i64], i64) = match array.data_type() {
-        DataType::Timestamp(TimeUnit::Second, _) => (array.as_primitive::<TimestampSecondType>().values(), 1_000_000_000),
+        DataType::Timestamp(TimeUnit::Second, _) => {
+            (array.as_primitive::<TimestampSecondType>().values(), 1_000_000_000)
+        }
         DataType::Timestamp(TimeUnit::Millisecond, _) => {
             (array.as_primitive::<TimestampMillisecondType>().values(), 1_000_000)
         }
