@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     name = "reciprocity",
     version,
     about = "Who follows back, and who actually talks to whom: reciprocity and engagement metrics from Parquet follow and interaction exports.",
-    after_help = "Exit codes: 0 ok, 1 internal error, 2 usage or configuration, 3 bad input, 4 storage, 5 resource limit."
+    after_help = "Exit codes: 0 ok, 1 internal error, 2 usage or configuration, 3 bad input, 4 storage, 5 resource limit, 6 output locked by another run."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -23,6 +23,9 @@ pub enum Command {
     Run(RunArgs),
     /// Write a synthetic population (follows, interactions, accounts) as Parquet.
     Generate(GenerateArgs),
+    /// Check inputs (schemas, id types, row counts, what cleaning would drop) without
+    /// computing metrics or writing anything: the pre-flight step of a pipeline.
+    Validate(RunArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
@@ -83,6 +86,10 @@ pub struct RunArgs {
     /// How progress and the end-of-run report are written to stderr [default: text].
     #[arg(long, value_enum)]
     pub log_format: Option<LogFormat>,
+    /// Refuse, before reading data, a run expected to need more memory than this
+    /// (e.g. 16GiB) [default: 80% of the machine's memory].
+    #[arg(long, value_name = "SIZE")]
+    pub memory_limit: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -14,6 +14,7 @@ pub enum ExitCode {
     BadInput = 3,
     Storage = 4,
     ResourceLimit = 5,
+    Busy = 6,
 }
 
 #[derive(Debug, Error)]
@@ -37,6 +38,10 @@ pub enum Error {
     /// The output already holds a finished run and `--overwrite` was not given.
     #[error("{out} already holds a completed run (_SUCCESS exists); pass --overwrite to replace it")]
     OutputExists { out: String },
+
+    /// Another run holds the lock on OUT.
+    #[error("{out} is locked by {holder}; wait for it to finish, or remove {out}/_LOCK if that run is gone")]
+    Locked { out: String, holder: String },
 
     /// A dataset URL that lists no Parquet objects.
     #[error(
@@ -117,6 +122,7 @@ impl Error {
                 _ => ExitCode::Storage,
             },
             Error::Resource(_) => ExitCode::ResourceLimit,
+            Error::Locked { .. } => ExitCode::Busy,
             Error::Internal { .. } => ExitCode::Internal,
         }
     }

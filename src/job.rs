@@ -105,6 +105,10 @@ pub struct Job {
     pub threads: Option<usize>,
     pub log_format: LogFormat,
     pub storage: StorageOptions,
+    /// Bytes a run may need; checked against the inputs' row counts before reading them.
+    pub memory_limit: Option<u64>,
+    /// A `_LOCK` older than this is taken over (its run is presumed dead).
+    pub stale_lock_after: Duration,
 }
 
 // ---- the job file, as written ----
@@ -152,6 +156,8 @@ struct ParameterSection {
 struct RunSection {
     threads: Option<usize>,
     log_format: Option<LogFormat>,
+    memory_limit: Option<String>,
+    stale_lock_after_s: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -166,6 +172,15 @@ struct StorageSection {
 impl Job {
     /// Builds the job from flags and, if `--job` is given, the job file.
     pub fn from_args(args: &RunArgs) -> Result<Job> {
+        Self::parse(args, true)
+    }
+
+    /// The job of `reciprocity validate`: the same, but no output is needed.
+    pub fn for_validation(args: &RunArgs) -> Result<Job> {
+        Self::parse(args, false)
+    }
+
+    fn parse(args: &RunArgs, need_out: bool) -> Result<Job> {
         let mut table = match &args.job {
             Some(path) => read_job_file(path)?,
             None => toml::Table::new(),
@@ -186,11 +201,19 @@ impl Job {
         let follows = args.follows.clone().or(file.input.follows).ok_or_else(|| {
             Error::Config("no follows input: pass --follows URL or set input.follows in the job file".into())
         })?;
-        let out = args
-            .out
-            .clone()
-            .or(file.output.out)
-            .ok_or_else(|| Error::Config("no output: pass --out URL or set output.out in the job file".into()))?;
+        let out = match args.out.clone().or(file.output.out) {
+            Some(out) => out,
+            None if !need_out => String::new(),
+            None => return Err(Error::Config("no output: pass --out URL or set output.out in the job file".into())),
+        };
+        let memory_limit = match args.memory_limit.clone().or(file.run.memory_limit) {
+            Some(text) => Some(crate::resources::parse_size(&text).ok_or_else(|| {
+                Error::Config(format!("memory limit '{text}' is not a size such as 16GiB or 3000MB"))
+            })?),
+            None => crate::resources::default_limit(),
+        };
+        let stale_lock_after =
+            seconds("run.stale_lock_after_s", file.run.stale_lock_after_s)?.unwrap_or(Duration::from_secs(6 * 3600));
 
         let p = file.parameters;
         let window_start = args.window_start.clone().or(p.window_start.map(value_text));
@@ -227,6 +250,8 @@ impl Job {
             threads: args.threads.or(file.run.threads),
             log_format: args.log_format.or(file.run.log_format).unwrap_or(LogFormat::Text),
             storage,
+            memory_limit,
+            stale_lock_after,
         };
         job.validate()?;
         Ok(job)

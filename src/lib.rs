@@ -20,10 +20,12 @@ pub mod io;
 pub mod job;
 pub mod manifest;
 pub mod progress;
+pub mod resources;
 pub mod store;
 pub mod summary;
 pub mod tables;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use arrow_array::RecordBatch;
@@ -42,7 +44,8 @@ use compute::universe::{Universe, MAX_ACCOUNTS};
 use error::{Error, Result};
 use id_type::IdType;
 use io::inputs::{read_inputs, scan_inputs};
-use io::write::{check_output, mark_success, write_manifest, write_tables};
+use io::lock;
+use io::write::{check_output, mark_success, remove_unlisted, write_manifest, write_tables};
 use job::Job;
 use manifest::{Manifest, Rejected};
 use progress::Reporter;
@@ -64,31 +67,71 @@ pub struct RunOutcome {
     pub summary: String,
 }
 
-/// Runs a job end to end. Nothing is written to OUT until every input has been read and
-/// every metric computed; `_SUCCESS` is written last.
-pub fn run(job: &Job, reporter: &Reporter) -> Result<RunOutcome> {
-    let started_at = chrono::Utc::now();
-    let threads = job.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| Error::internal("starting the compute threads", e))?;
-    let runtime = io::runtime(threads).map_err(|e| Error::internal("starting the I/O runtime", e))?;
-    let out = store::open(&job.out, &job.storage)?;
-    let concurrency = threads * 2;
+/// Threads and runtimes of one run.
+struct Engine {
+    pool: rayon::ThreadPool,
+    runtime: tokio::runtime::Runtime,
+    concurrency: usize,
+}
 
-    // job config -> read
+impl Engine {
+    fn new(job: &Job) -> Result<Engine> {
+        let threads = job.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|e| Error::internal("starting the compute threads", e))?;
+        let runtime = io::runtime(threads).map_err(|e| Error::internal("starting the I/O runtime", e))?;
+        Ok(Engine { pool, runtime, concurrency: threads * 2 })
+    }
+}
+
+/// Runs a job end to end, holding the lock on OUT throughout. Nothing is written to OUT
+/// until every input has been read and every metric computed; `_SUCCESS` is written last.
+pub fn run(job: &Job, reporter: &Reporter) -> Result<RunOutcome> {
+    let engine = Engine::new(job)?;
+    let out = store::open(&job.out, &job.storage)?;
+    engine.runtime.block_on(check_output(&out, job.overwrite))?;
+    // Footers and the memory check come before the lock: a run refused there writes nothing.
+    let scanned = scan(job, reporter, &engine)?;
+    let lock =
+        engine.runtime.block_on(lock::acquire(&out, reporter.run_id(), job.stale_lock_after, |m| reporter.warn(m)))?;
+    let outcome = run_locked(job, reporter, &engine, &out, scanned);
+    let released = engine.runtime.block_on(lock.release());
+    let outcome = outcome?;
+    released?;
+    Ok(outcome)
+}
+
+/// Lists the inputs and checks their footers, then whether the run fits in memory.
+fn scan(job: &Job, reporter: &Reporter, engine: &Engine) -> Result<(io::inputs::Scans, resources::InputRows)> {
     let scans = reporter.stage(
         "scan",
-        || {
-            runtime.block_on(async {
-                check_output(&out, job.overwrite).await?;
-                scan_inputs(job, concurrency).await
-            })
-        },
+        || engine.runtime.block_on(scan_inputs(job, engine.concurrency)),
         |s| json!({ "objects": s.all().map(|d| d.objects.len()).sum::<usize>(), "rows": s.all().map(|d| d.rows()).sum::<u64>() }),
     )?;
-    let id_type = scans.id_type;
+    let rows = |d: &Option<io::dataset::ScannedDataset>| d.as_ref().map_or(0, |d| d.rows());
+    let input_rows = resources::InputRows {
+        follows: scans.follows.rows(),
+        interactions: rows(&scans.interactions),
+        accounts: rows(&scans.accounts),
+        previous_follows: rows(&scans.previous_follows),
+    };
+    if let Some(limit) = job.memory_limit {
+        resources::check(input_rows, limit)?;
+    }
+    Ok((scans, input_rows))
+}
+
+/// Reads, checks and cleans the inputs, and builds the graphs: the part of a run that
+/// `validate` shares.
+fn prepare(
+    job: &Job,
+    reporter: &Reporter,
+    engine: &Engine,
+    (scans, input_rows): (io::inputs::Scans, resources::InputRows),
+) -> Result<Prepared> {
+    // job config -> read
     let total_rows: u64 = scans.all().map(|d| d.rows()).sum();
     let bar = reporter.bar("read", total_rows);
     let on_rows = {
@@ -97,12 +140,12 @@ pub fn run(job: &Job, reporter: &Reporter) -> Result<RunOutcome> {
     };
     let inputs = reporter.stage(
         "read",
-        || runtime.block_on(read_inputs(&scans, concurrency, on_rows)),
+        || engine.runtime.block_on(read_inputs(&scans, engine.concurrency, on_rows)),
         |_| json!({ "rows": total_rows }),
     )?;
     bar.finish_and_clear();
 
-    pool.install(|| {
+    engine.pool.install(|| {
         // clean/validate
         let window = Window { start: job.params.window_start_ns, end: job.params.window_end_ns };
         let cleaned = reporter.stage(
@@ -120,10 +163,9 @@ pub fn run(job: &Job, reporter: &Reporter) -> Result<RunOutcome> {
         let Cleaned { follows: (follows, follow_drops), interactions, accounts, previous } = cleaned;
         let (interactions, interaction_drops) = interactions;
         let (account_list, account_drops) = accounts;
-        let (previous, previous_drops) = previous;
         let account_list = account_list.unwrap_or_default();
 
-        // compute (pure kernels)
+        // compute (pure kernels): ids, then the graphs
         let (universe, dense_follows, dense_interactions) = reporter.stage(
             "ids",
             || {
@@ -163,7 +205,38 @@ pub fn run(job: &Job, reporter: &Reporter) -> Result<RunOutcome> {
             },
             |g| json!({ "events": g.events, "pairs": g.pairs() }),
         )?;
+        let rejected = Rejected::new(follow_drops, follow_graph.duplicates_removed, interaction_drops, account_drops);
+        Ok(Prepared { scans, input_rows, universe, account_list, follow_graph, interaction_graph, previous, rejected })
+    })
+}
 
+/// The inputs, cleaned and turned into graphs.
+struct Prepared {
+    scans: io::inputs::Scans,
+    input_rows: resources::InputRows,
+    universe: Universe,
+    account_list: compute::accounts::AccountList,
+    follow_graph: FollowGraph,
+    interaction_graph: InteractionGraph,
+    previous: Cleaning<EdgeRows, compute::clean::Dropped>,
+    rejected: Rejected,
+}
+
+fn run_locked(
+    job: &Job,
+    reporter: &Reporter,
+    engine: &Engine,
+    out: &store::Location,
+    scanned: (io::inputs::Scans, resources::InputRows),
+) -> Result<RunOutcome> {
+    let started_at = chrono::Utc::now();
+    let prepared = prepare(job, reporter, engine, scanned)?;
+    let Prepared { scans, universe, account_list, follow_graph, interaction_graph, previous, rejected, .. } = prepared;
+    let id_type = scans.id_type;
+    let n = universe.len();
+    let (previous, previous_drops) = previous;
+
+    engine.pool.install(|| {
         let stats = reporter.stage(
             "stats",
             || stats(job, id_type, reporter, &universe, &account_list, &follow_graph, &interaction_graph),
@@ -180,33 +253,40 @@ pub fn run(job: &Job, reporter: &Reporter) -> Result<RunOutcome> {
 
         // write tables -> manifest -> _SUCCESS
         let keys = universe.keys();
-        let mut batches: Vec<(&str, RecordBatch)> = vec![
-            (tables::ACCOUNT_METRICS, tables::account_metrics(id_type, keys, &stats.types, &stats.pass.rows)?),
-            (
-                tables::POPULATION_SUMMARY,
-                tables::population_summary(&stats.population, changes.as_ref().map(|c| &c.population))?,
-            ),
-            (tables::RECIPROCITY_BY_FOLLOWERS, tables::reciprocity_by_followers(&by_followers(&stats.pass.rows))?),
-            (tables::BRAND_AUDIENCE, tables::brand_audience(id_type, keys, &stats.brands)?),
-        ];
-        if let Some(c) = &changes {
-            batches.push((tables::FOLLOW_CHANGES, tables::follow_changes(id_type, c.union.keys(), &c.rows)?));
-        }
         let written = reporter.stage(
             "write",
-            || write_tables(&runtime, &out, job.overwrite, &TABLES, &batches),
+            || {
+                let mut batches: Vec<(&str, RecordBatch)> = vec![
+                    (tables::ACCOUNT_METRICS, tables::account_metrics(id_type, keys, &stats.types, &stats.pass.rows)?),
+                    (
+                        tables::POPULATION_SUMMARY,
+                        tables::population_summary(&stats.population, changes.as_ref().map(|c| &c.population))?,
+                    ),
+                    (
+                        tables::RECIPROCITY_BY_FOLLOWERS,
+                        tables::reciprocity_by_followers(&by_followers(&stats.pass.rows))?,
+                    ),
+                    (tables::BRAND_AUDIENCE, tables::brand_audience(id_type, keys, &stats.brands)?),
+                ];
+                if let Some(c) = &changes {
+                    batches.push((tables::FOLLOW_CHANGES, tables::follow_changes(id_type, c.union.keys(), &c.rows)?));
+                }
+                write_tables(&engine.runtime, out, &batches)
+            },
             |w| json!({ "tables": w.len() }),
         )?;
 
         let duplicates_previous = changes.as_ref().map(|c| c.duplicates_removed);
-        let rejected = Rejected::new(follow_drops, follow_graph.duplicates_removed, interaction_drops, account_drops)
-            .with_previous(previous_drops, duplicates_previous);
-        let manifest = Manifest::new(job, reporter, &out, &scans, id_type, n, rejected, written, started_at);
+        let rejected = rejected.with_previous(previous_drops, duplicates_previous);
+        let manifest = Manifest::new(job, reporter, out, &scans, id_type, n, rejected, written, started_at);
         let json =
             serde_json::to_string_pretty(&manifest).map_err(|e| Error::internal("serializing the manifest", e))?;
-        runtime.block_on(async {
-            write_manifest(&out, json).await?;
-            mark_success(&out).await
+        let listed: BTreeSet<String> =
+            manifest.tables.values().flat_map(|t| t.objects.iter().map(|o| o.path.clone())).collect();
+        engine.runtime.block_on(async {
+            write_manifest(out, json).await?;
+            remove_unlisted(out, &TABLES, &listed).await?;
+            mark_success(out).await
         })?;
 
         // human summary
@@ -221,6 +301,39 @@ pub fn run(job: &Job, reporter: &Reporter) -> Result<RunOutcome> {
         });
         reporter.event("run", "run_end", json!({ "accounts": n, "output": manifest.output }));
         Ok(RunOutcome { manifest, population: stats.population, summary })
+    })
+}
+
+/// What `reciprocity validate` found: the inputs would run, and what cleaning would drop.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Validation {
+    pub valid: bool,
+    pub id_type: String,
+    pub inputs: BTreeMap<String, io::inputs::InputDescription>,
+    pub rejected: Rejected,
+    pub accounts: u64,
+    pub follow_edges: u64,
+    pub interaction_events: u64,
+    pub estimated_memory_bytes: u64,
+    pub timings_s: Vec<progress::StageTime>,
+}
+
+/// Reads, checks and cleans the inputs without computing metrics or writing anything.
+pub fn validate(job: &Job, reporter: &Reporter) -> Result<Validation> {
+    let engine = Engine::new(job)?;
+    let scanned = scan(job, reporter, &engine)?;
+    let prepared = prepare(job, reporter, &engine, scanned)?;
+    let (_, previous_drops) = prepared.previous;
+    Ok(Validation {
+        valid: true,
+        id_type: prepared.scans.id_type.to_string(),
+        inputs: prepared.scans.all().map(|s| (s.dataset.clone(), io::inputs::describe(s))).collect(),
+        rejected: prepared.rejected.with_previous(previous_drops, None),
+        accounts: prepared.universe.len() as u64,
+        follow_edges: prepared.follow_graph.edges() as u64,
+        interaction_events: prepared.interaction_graph.events,
+        estimated_memory_bytes: resources::estimate_bytes(prepared.input_rows),
+        timings_s: reporter.timings(),
     })
 }
 

@@ -18,6 +18,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Run(args) => run(args),
         Command::Generate(args) => generate(args),
+        Command::Validate(args) => validate(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -37,6 +38,17 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
     let outcome = reciprocity::run(&job, &reporter)?;
     if job.log_format == LogFormat::Text {
         eprint!("{}", outcome.summary);
+    }
+    Ok(())
+}
+
+fn validate(args: &RunArgs) -> anyhow::Result<()> {
+    let job = Job::for_validation(args)?;
+    let reporter = Reporter::new(job.log_format, reciprocity::new_run_id());
+    let report = reciprocity::validate(&job, &reporter)?;
+    match job.log_format {
+        LogFormat::Json => println!("{}", serde_json::to_string(&report)?),
+        LogFormat::Text => eprint!("{}", reciprocity::summary::render_validation(&report)),
     }
     Ok(())
 }

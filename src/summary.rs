@@ -161,6 +161,41 @@ pub fn render(s: &SummaryInput) -> String {
     out
 }
 
+/// The text report of `reciprocity validate`.
+pub fn render_validation(v: &crate::Validation) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "inputs are valid (ids: {})", v.id_type);
+    for (name, input) in &v.inputs {
+        let _ = writeln!(
+            out,
+            "  {name:<17} {} rows in {} objects ({}) at {}",
+            thousands(input.rows),
+            input.objects.len(),
+            crate::resources::human(input.bytes),
+            input.url
+        );
+    }
+    let r = &v.rejected;
+    let _ = writeln!(
+        out,
+        "  cleaning would drop {} null ids, {} self-loops, {} duplicate follows, {} events outside the window, {} duplicate accounts",
+        thousands(r.null_id),
+        thousands(r.self_loop),
+        thousands(r.duplicate_follow),
+        thousands(r.outside_window),
+        thousands(r.duplicate_account)
+    );
+    let _ = writeln!(
+        out,
+        "  leaving {} accounts, {} follow edges, {} interaction events; a run needs about {} of memory",
+        thousands(v.accounts),
+        thousands(v.follow_edges),
+        thousands(v.interaction_events),
+        crate::resources::human(v.estimated_memory_bytes)
+    );
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -47,9 +47,13 @@ fn refs(v: &[String]) -> Vec<&str> {
 }
 
 fn table_bytes(out: &Path) -> Vec<(String, Vec<u8>)> {
+    // Part names carry a checksum prefix: read whatever single part each table holds.
     reciprocity::TABLES
         .iter()
-        .filter_map(|t| Some((t.to_string(), std::fs::read(out.join(t).join("part-00000.parquet")).ok()?)))
+        .filter_map(|t| {
+            let part = std::fs::read_dir(out.join(t)).ok()?.next()?.ok()?.path();
+            Some((t.to_string(), std::fs::read(part).ok()?))
+        })
         .collect()
 }
 

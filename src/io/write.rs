@@ -1,11 +1,15 @@
 //! The output folder: claiming it, writing table parts, the manifest, and `_SUCCESS` last.
 //!
-//! A reader trusts OUT only once `_SUCCESS` exists, so `_SUCCESS` is written after every
-//! other object and removed first when a completed OUT is overwritten. Only objects this
-//! job writes (its table folders, `_manifest.json`, `_SUCCESS`) are ever deleted: pointing
-//! `--out` at a folder with other things in it does not destroy them.
+//! A reader trusts OUT only once `_SUCCESS` exists. The order: `_SUCCESS` of an earlier run
+//! is removed first; parts are uploaded under content-derived names (`part-00000-<sha256
+//! prefix>.parquet`: a rerun of the same inputs writes the same names and bytes, a different
+//! attempt never overwrites another's); the manifest lists them with their checksums; objects
+//! under the table folders that the manifest does not list (an earlier run's, a failed
+//! attempt's) are deleted; `_SUCCESS` comes last. A crash anywhere leaves no `_SUCCESS`. Only
+//! objects this job writes (its table folders, `_manifest.json`, `_SUCCESS`, `_LOCK`) are ever
+//! deleted: pointing `--out` at a folder with other things in it does not destroy them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use arrow_array::RecordBatch;
@@ -18,6 +22,7 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
 use crate::error::{Error, Result};
@@ -29,9 +34,11 @@ pub const MANIFEST: &str = "_manifest.json";
 /// An object this run wrote.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct WrittenObject {
+    /// Relative to OUT.
     pub path: String,
     pub size: u64,
     pub rows: u64,
+    pub sha256: String,
 }
 
 /// Refuses a completed OUT unless `overwrite`: checked before any input is read.
@@ -44,26 +51,33 @@ pub async fn check_output(out: &Location, overwrite: bool) -> Result<()> {
     }
 }
 
-/// Makes OUT ready for this run's objects: `_SUCCESS` goes first (so readers stop trusting
-/// OUT), then what an earlier run of this job left (a completed one, or a failed attempt).
-pub async fn prepare_output(out: &Location, overwrite: bool, tables: &[&str]) -> Result<()> {
-    check_output(out, overwrite).await?;
-    delete(out, &out.child(SUCCESS)).await?;
-    delete(out, &out.child(MANIFEST)).await?;
+/// Removes the `_SUCCESS` of an earlier run, so readers stop trusting OUT before it changes.
+pub async fn unmark_success(out: &Location) -> Result<()> {
+    delete(out, &out.child(SUCCESS)).await
+}
+
+/// Deletes every object under the table folders that is not in `keep` (paths relative to OUT).
+pub async fn remove_unlisted(out: &Location, tables: &[&str], keep: &BTreeSet<String>) -> Result<usize> {
+    let mut removed = 0;
     for table in tables {
         let prefix = out.child(table);
-        let stale: Vec<Path> = out
+        let found: Vec<Path> = out
             .store
             .list(Some(&prefix))
             .map_ok(|meta| meta.location)
             .try_collect()
             .await
             .map_err(|e| Error::storage(out.display(&prefix), "list", e))?;
-        for path in stale {
-            delete(out, &path).await?;
+        for path in found {
+            let relative =
+                path.prefix_match(&out.path).map(|p| p.map(|x| x.as_ref().to_string()).collect::<Vec<_>>().join("/"));
+            if relative.is_none_or(|r| !keep.contains(&r)) {
+                delete(out, &path).await?;
+                removed += 1;
+            }
         }
     }
-    Ok(())
+    Ok(removed)
 }
 
 async fn delete(out: &Location, path: &Path) -> Result<()> {
@@ -88,13 +102,14 @@ pub fn encode_parquet(table: &str, batch: &RecordBatch) -> Result<Bytes> {
     Ok(Bytes::from(buffer))
 }
 
-/// Uploads an encoded table as `OUT/<table>/part-00000.parquet`.
+/// Uploads an encoded table as `OUT/<table>/part-00000-<sha256 prefix>.parquet`.
 pub async fn write_table(out: &Location, table: &str, rows: u64, encoded: Bytes) -> Result<WrittenObject> {
-    let relative = format!("{table}/part-00000.parquet");
+    let sha256 = format!("{:x}", Sha256::digest(&encoded));
+    let relative = format!("{table}/part-00000-{}.parquet", &sha256[..16]);
     let path = out.child(&relative);
     let size = encoded.len() as u64;
     upload(&out.store, &path, encoded).await.map_err(|e| Error::storage(out.display(&path), "write", e))?;
-    Ok(WrittenObject { path: relative, size, rows })
+    Ok(WrittenObject { path: relative, size, rows, sha256 })
 }
 
 /// Writes bytes to an object, as a multipart upload when large.
@@ -123,13 +138,11 @@ pub struct TableEntry {
     pub objects: Vec<WrittenObject>,
 }
 
-/// Encodes every table (in parallel, on the calling rayon pool), clears what an earlier run
-/// left in OUT, and uploads the tables.
+/// Encodes every table (in parallel, on the calling rayon pool), takes `_SUCCESS` of an
+/// earlier run away, and uploads the tables.
 pub fn write_tables(
     runtime: &tokio::runtime::Runtime,
     out: &Location,
-    overwrite: bool,
-    all_tables: &[&str],
     batches: &[(&str, RecordBatch)],
 ) -> Result<BTreeMap<String, TableEntry>> {
     use rayon::prelude::*;
@@ -138,7 +151,7 @@ pub fn write_tables(
         .map(|(name, batch)| encode_parquet(name, batch).map(|bytes| (*name, batch.num_rows() as u64, bytes)))
         .collect::<Result<_>>()?;
     runtime.block_on(async {
-        prepare_output(out, overwrite, all_tables).await?;
+        unmark_success(out).await?;
         let mut written = BTreeMap::new();
         for (name, rows, bytes) in encoded {
             let object = write_table(out, name, rows, bytes).await?;

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The benchmark: our job vs DuckDB and Polars on generated populations (see bench/bench.py).
+# Needs ~6 GB of disk under target/bench-data and takes ~15-25 minutes on 2 cores.
+#   ci/bench.sh                      # 1M accounts, scaling 0.5M/1M/2M, 3 runs each
+#   ci/bench.sh --accounts 200000 --scaling --runs 1   # a quick look
+set -euo pipefail
+cd "$(dirname "$0")/.."
+venv=${RECIPROCITY_VENV:-$(pwd)/.venv}
+[[ -x "$venv/bin/python" ]] || python3 -m venv "$venv"
+"$venv/bin/pip" install --quiet --disable-pip-version-check -r ci/requirements-test.txt
+cargo build --release --locked
+exec "$venv/bin/python" bench/bench.py "$@"
