@@ -269,7 +269,7 @@ fn run_locked(
                     (tables::BRAND_AUDIENCE, tables::brand_audience(id_type, keys, &stats.brands)?),
                 ];
                 if let Some(c) = &changes {
-                    batches.push((tables::FOLLOW_CHANGES, tables::follow_changes(id_type, c.union.keys(), &c.rows)?));
+                    batches.push((tables::FOLLOW_CHANGES, tables::follow_changes(id_type, &c.keys, &c.rows)?));
                 }
                 write_tables(&engine.runtime, out, &batches)
             },
@@ -392,23 +392,28 @@ fn stats(
 
 /// The comparison with the previous snapshot.
 struct Changes {
-    union: Universe,
+    /// Id keys of tonight's accounts, then of accounts seen only the night before.
+    keys: Vec<u64>,
     rows: Vec<ChangeRow>,
     population: PopulationChanges,
     duplicates_removed: u64,
 }
 
 fn changes(universe: &Universe, current: &FollowGraph, previous: &EdgeRows) -> Changes {
-    let union = Universe::from_columns(&[universe.keys(), &previous.src, &previous.dst]);
-    let to_union: Vec<u32> = universe.dense_in(&union);
-    let mut from_union = vec![u32::MAX; union.len()];
-    for (local, &u) in to_union.iter().enumerate() {
-        from_union[u as usize] = local as u32;
-    }
-    let previous_graph = FollowGraph::build(union.len(), union.dense(&previous.src), union.dense(&previous.dst), None);
+    // Tonight's ids serve the previous night too; accounts seen only then get ids after them.
+    let (mut dense, extra_keys) = universe.dense_or_extend(&[&previous.src, &previous.dst]);
+    let (dst, src) = (dense.pop().expect("two columns"), dense.pop().expect("two columns"));
+    let n = universe.len();
+    let all = n + extra_keys.len();
+    let to_union: Vec<u32> = (0..n as u32).collect();
+    let from_union: Vec<u32> = (0..all).map(|a| if a < n { a as u32 } else { u32::MAX }).collect();
+    let previous_graph = FollowGraph::build(all, src, dst, None);
     let current = CurrentInUnion { graph: current, to_union: &to_union, from_union: &from_union };
-    let (rows, population) = follow_changes(&current, &previous_graph);
-    Changes { union, rows, population, duplicates_removed: previous_graph.duplicates_removed }
+    let (mut rows, population) = follow_changes(&current, &previous_graph);
+    let keys: Vec<u64> = universe.keys().iter().chain(&extra_keys).copied().collect();
+    // Accounts seen only before have ids out of key order: sort rows by account_id.
+    rows.sort_unstable_by_key(|r| keys[r.account as usize]);
+    Changes { keys, rows, population, duplicates_removed: previous_graph.duplicates_removed }
 }
 
 /// An id for this run's log lines and manifest (not part of any result).

@@ -5,8 +5,6 @@
 //! current graph keeps its own dense ids (the run's universe U ⊆ U') and is looked at through
 //! a monotonic remap, so its adjacency lists stay sorted without being rebuilt.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use rayon::prelude::*;
 
 use super::follow_graph::FollowGraph;
@@ -57,80 +55,109 @@ pub const MASS_UNFOLLOW_MIN_FOLLOWING: u64 = 50;
 /// The current graph seen in U' ids.
 pub struct CurrentInUnion<'a> {
     pub graph: &'a FollowGraph,
-    /// U id → U' id (monotonic).
+    /// U id → U' id (monotonic, so mapped lists stay sorted).
     pub to_union: &'a [u32],
     /// U' id → U id, or u32::MAX if the account is not in the current universe.
     pub from_union: &'a [u32],
 }
 
 impl CurrentInUnion<'_> {
-    fn following(&self, a: u32) -> impl Iterator<Item = u32> + '_ {
+    /// a's followees and followers tonight, in U' ids, ascending.
+    fn lists(&self, a: u32, following: &mut Vec<u32>, followers: &mut Vec<u32>) {
+        following.clear();
+        followers.clear();
         let local = self.from_union[a as usize];
-        let list: &[u32] = if local == u32::MAX { &[] } else { self.graph.following(local as usize) };
-        list.iter().map(|&b| self.to_union[b as usize])
-    }
-
-    fn has(&self, a: u32, b: u32) -> bool {
-        let (la, lb) = (self.from_union[a as usize], self.from_union[b as usize]);
-        la != u32::MAX && lb != u32::MAX && self.graph.find(la as usize, lb).is_some()
+        if local != u32::MAX {
+            following.extend(self.graph.following(local as usize).iter().map(|&b| self.to_union[b as usize]));
+            followers.extend(self.graph.followers(local as usize).iter().map(|&b| self.to_union[b as usize]));
+        }
     }
 }
 
+/// Elements of sorted `a` that are not in sorted `b`.
+fn count_missing(a: &[u32], b: &[u32]) -> u64 {
+    let (mut j, mut missing) = (0, 0);
+    for &x in a {
+        while j < b.len() && b[j] < x {
+            j += 1;
+        }
+        missing += u64::from(j == b.len() || b[j] != x);
+    }
+    missing
+}
+
+/// Sorted intersection of sorted `a` and `b`.
+fn intersect(a: &[u32], b: &[u32], out: &mut Vec<u32>) {
+    out.clear();
+    let mut j = 0;
+    for &x in a {
+        while j < b.len() && b[j] < x {
+            j += 1;
+        }
+        if j < b.len() && b[j] == x {
+            out.push(x);
+        }
+    }
+}
+
+#[derive(Default)]
+struct Scratch {
+    now: Vec<u32>,
+    now_in: Vec<u32>,
+    mutual_now: Vec<u32>,
+    mutual_before: Vec<u32>,
+}
+
 /// Every account's changes (rows with a non-zero count, by U' id) and the population diff.
+/// Each account's four sorted lists (followees and followers, tonight and before) are
+/// walked as merges: no edge is looked up at random.
 pub fn follow_changes(current: &CurrentInUnion, previous: &FollowGraph) -> (Vec<ChangeRow>, PopulationChanges) {
     let n = previous.accounts();
-    let gained: Vec<AtomicU64> = (0..n).map(|_| AtomicU64::new(0)).collect();
-    let lost: Vec<AtomicU64> = (0..n).map(|_| AtomicU64::new(0)).collect();
-    let prev_has = |a: u32, b: u32| previous.find(a as usize, b).is_some();
-
-    // Per account: its own follows, its mutuals, and the P dyads it breaks (counted from the
-    // side of the edge that disappeared).
-    let mut rows: Vec<(ChangeRow, u64, u64)> = (0..n as u32)
+    // Per account: its row, its mutual ends in P, and the one-way P ties it broke.
+    let rows: Vec<(ChangeRow, u64, u64)> = (0..n as u32)
         .into_par_iter()
-        .map(|a| {
-            let mut row = ChangeRow { account: a, ..Default::default() };
-            let now: Vec<u32> = current.following(a).collect();
-            let before = previous.following(a as usize);
-            row.following_prev = before.len() as u64;
-            let (mut p_mutual_ends, mut p_asymmetric_broken) = (0u64, 0u64);
-            for &b in &now {
-                if before.binary_search(&b).is_err() {
-                    row.follows_added += 1;
-                    gained[b as usize].fetch_add(1, Ordering::Relaxed);
-                }
-                let mutual_now = current.has(b, a);
-                if mutual_now && !(prev_has(a, b) && prev_has(b, a)) {
-                    row.mutuals_gained += 1;
-                }
-            }
-            for &b in before {
-                let kept = now.binary_search(&b).is_ok();
-                if !kept {
-                    row.follows_removed += 1;
-                    lost[b as usize].fetch_add(1, Ordering::Relaxed);
-                }
-                if prev_has(b, a) {
-                    p_mutual_ends += 1;
-                    if !(kept && current.has(b, a)) {
-                        row.mutuals_lost += 1;
-                    }
-                    if !current.has(b, a) {
-                        row.dropped_after_followback += 1;
-                    }
-                } else if !kept {
-                    p_asymmetric_broken += 1;
-                }
-            }
+        .map_init(Scratch::default, |s, a| {
+            current.lists(a, &mut s.now, &mut s.now_in);
+            let (before, before_in) = (previous.following(a as usize), previous.followers(a as usize));
+            intersect(&s.now, &s.now_in, &mut s.mutual_now);
+            intersect(before, before_in, &mut s.mutual_before);
+            let mut row = ChangeRow {
+                account: a,
+                follows_added: count_missing(&s.now, before),
+                follows_removed: count_missing(before, &s.now),
+                followers_gained: count_missing(&s.now_in, before_in),
+                followers_lost: count_missing(before_in, &s.now_in),
+                mutuals_gained: count_missing(&s.mutual_now, &s.mutual_before),
+                mutuals_lost: count_missing(&s.mutual_before, &s.mutual_now),
+                dropped_after_followback: count_missing(&s.mutual_before, &s.now_in),
+                following_prev: before.len() as u64,
+                mass_unfollow: false,
+            };
             row.mass_unfollow =
                 row.following_prev >= MASS_UNFOLLOW_MIN_FOLLOWING && 10 * row.follows_removed >= 9 * row.following_prev;
-            (row, p_mutual_ends, p_asymmetric_broken)
+            // One-way ties of P from a's side (a→b, no b→a) that a no longer has: |before ∖
+            // mutual_before| − |(before ∖ mutual_before) ∩ now|.
+            let one_way = before.len() as u64 - s.mutual_before.len() as u64;
+            let one_way_kept = {
+                let (mut j, mut k, mut kept) = (0, 0, 0u64);
+                for &b in before {
+                    while k < s.mutual_before.len() && s.mutual_before[k] < b {
+                        k += 1;
+                    }
+                    if k < s.mutual_before.len() && s.mutual_before[k] == b {
+                        continue;
+                    }
+                    while j < s.now.len() && s.now[j] < b {
+                        j += 1;
+                    }
+                    kept += u64::from(j < s.now.len() && s.now[j] == b);
+                }
+                kept
+            };
+            (row, s.mutual_before.len() as u64, one_way - one_way_kept)
         })
         .collect();
 
-    for (row, _, _) in rows.iter_mut() {
-        row.followers_gained = gained[row.account as usize].load(Ordering::Relaxed);
-        row.followers_lost = lost[row.account as usize].load(Ordering::Relaxed);
-    }
     let sum = |f: &(dyn Fn(&(ChangeRow, u64, u64)) -> u64 + Sync)| rows.par_iter().map(f).sum::<u64>();
     let p_edges = previous.edges() as u64;
     let p_mutual_dyads = sum(&|r| r.1) / 2;

@@ -91,9 +91,22 @@ impl Universe {
         self.index.get(&key).copied()
     }
 
-    /// Each of this universe's accounts' dense id in a larger universe that holds them all.
-    pub fn dense_in(&self, larger: &Universe) -> Vec<u32> {
-        larger.dense(&self.keys)
+    /// Dense ids of keys that may fall outside the universe (another night's follows): keys
+    /// outside get ids from `len()` on, in order of first appearance, and are returned.
+    pub fn dense_or_extend(&self, columns: &[&[u64]]) -> (Vec<Vec<u32>>, Vec<u64>) {
+        let mut dense: Vec<Vec<u32>> =
+            columns.iter().map(|c| c.par_iter().map(|k| self.find(*k).unwrap_or(u32::MAX)).collect()).collect();
+        let mut extra: HashMap<u64, u32, FxBuild> = HashMap::default();
+        let mut extra_keys = Vec::new();
+        for (column, ids) in columns.iter().zip(dense.iter_mut()) {
+            for (k, id) in column.iter().zip(ids.iter_mut()).filter(|(_, id)| **id == u32::MAX) {
+                *id = *extra.entry(*k).or_insert_with(|| {
+                    extra_keys.push(*k);
+                    (self.keys.len() + extra_keys.len() - 1) as u32
+                });
+            }
+        }
+        (dense, extra_keys)
     }
 
     /// Dense ids of keys that are all known to be in the universe.
@@ -108,6 +121,14 @@ impl Universe {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_outside_get_ids_after_the_universe() {
+        let u = Universe::from_columns(&[&[10, 20]]);
+        let (dense, extra) = u.dense_or_extend(&[&[20, 99, 5], &[99, 10]]);
+        assert_eq!(dense, vec![vec![1, 2, 3], vec![2, 0]]);
+        assert_eq!(extra, vec![99, 5]);
+    }
 
     #[test]
     fn dense_ids_follow_key_order() {
