@@ -87,6 +87,8 @@ pub struct Params {
     pub window_end_ns: Option<i64>,
     /// Ids listed as brands in addition to accounts typed `brand`.
     pub brands: Vec<i128>,
+    /// Estimate brand_audience's 2-hop reach instead of counting it exactly.
+    pub reach_2hop_estimate: bool,
 }
 
 /// Everything a run needs, validated.
@@ -149,6 +151,7 @@ struct ParameterSection {
     window_start: Option<toml::Value>,
     window_end: Option<toml::Value>,
     brands: Vec<toml::Value>,
+    reach_2hop: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -227,6 +230,11 @@ impl Job {
             window_start_ns: window_start.as_deref().map(|s| parse_instant("window_start", s)).transpose()?,
             window_end_ns: window_end.as_deref().map(|s| parse_instant("window_end", s)).transpose()?,
             brands: brands.iter().map(|b| parse_brand_id(b)).collect::<Result<_>>()?,
+            reach_2hop_estimate: match args.reach_2hop.clone().or(p.reach_2hop).as_deref() {
+                None | Some("exact") => false,
+                Some("estimate") => true,
+                Some(other) => return Err(Error::Config(format!("reach_2hop = '{other}': use 'exact' or 'estimate'"))),
+            },
         };
         let s = file.storage;
         let defaults = StorageOptions::default();

@@ -266,7 +266,10 @@ fn run_locked(
                         tables::RECIPROCITY_BY_FOLLOWERS,
                         tables::reciprocity_by_followers(&by_followers(&stats.pass.rows))?,
                     ),
-                    (tables::BRAND_AUDIENCE, tables::brand_audience(id_type, keys, &stats.brands)?),
+                    (
+                        tables::BRAND_AUDIENCE,
+                        tables::brand_audience(id_type, keys, &stats.brands, job.params.reach_2hop_estimate)?,
+                    ),
                 ];
                 if let Some(c) = &changes {
                     batches.push((tables::FOLLOW_CHANGES, tables::follow_changes(id_type, &c.keys, &c.rows)?));
@@ -386,7 +389,9 @@ fn stats(
     if !not_accounts.is_empty() {
         reporter.warn(format!("listed brands that are not accounts: {}", not_accounts.join(", ")));
     }
-    let brands = brand_audience(&brand_ids, follow_graph, interaction_graph, &pass.rows);
+    let sample = (job.params.reach_2hop_estimate && !brand_ids.is_empty())
+        .then(|| compute::reach::SampledFollowers::build(follow_graph, universe.keys()));
+    let brands = brand_audience(&brand_ids, follow_graph, interaction_graph, &pass.rows, sample.as_ref());
     Ok(Stats { types, pass, population, brands })
 }
 

@@ -80,6 +80,7 @@ pub struct Parameters {
     pub window_start: Option<String>,
     pub window_end: Option<String>,
     pub brands: Vec<String>,
+    pub reach_2hop: &'static str,
     pub columns: BTreeMap<String, BTreeMap<&'static str, String>>,
 }
 
@@ -121,6 +122,7 @@ impl Parameters {
             window_start: instant(job.params.window_start_ns),
             window_end: instant(job.params.window_end_ns),
             brands: job.params.brands.iter().map(|b| b.to_string()).collect(),
+            reach_2hop: if job.params.reach_2hop_estimate { "estimate" } else { "exact" },
             columns,
         }
     }

@@ -159,8 +159,14 @@ pub fn reciprocity_by_followers(buckets: &[FollowerBucket]) -> Result<RecordBatc
         .build(RECIPROCITY_BY_FOLLOWERS)
 }
 
-/// `brand_audience`: one row per brand, by account_id.
-pub fn brand_audience(id_type: IdType, keys: &[u64], brands: &[BrandRow]) -> Result<RecordBatch> {
+/// `brand_audience`: one row per brand, by account_id. An estimated reach is named
+/// `reach_2hop_est`, as the contract requires.
+pub fn brand_audience(
+    id_type: IdType,
+    keys: &[u64],
+    brands: &[BrandRow],
+    reach_estimated: bool,
+) -> Result<RecordBatch> {
     let b = || brands.iter();
     let brand_keys: Vec<u64> = b().map(|x| keys[x.account as usize]).collect();
     TableBuilder::default()
@@ -176,7 +182,7 @@ pub fn brand_audience(id_type: IdType, keys: &[u64], brands: &[BrandRow]) -> Res
         .counts("engagement_in", b().map(|x| x.engagement_in))
         .ratios("engagement_from_followers_share", b().map(|x| x.engagement_from_followers_share))
         .ratios("top1pct_engager_share", b().map(|x| x.top1pct_engager_share))
-        .counts("reach_2hop", b().map(|x| x.reach_2hop))
+        .counts(if reach_estimated { "reach_2hop_est" } else { "reach_2hop" }, b().map(|x| x.reach_2hop))
         .build(BRAND_AUDIENCE)
 }
 

@@ -1,13 +1,13 @@
 //! `brand_audience`: who follows a brand, who engages with it, and who is one hop further out.
 //!
-//! reach_2hop is exact: for each brand, the distinct followers-of-followers that are neither
-//! the brand nor its followers, counted with a per-thread mark array (no hashing, no sketch).
+//! reach_2hop is exact by default, or estimated within 2% at 95% confidence (`reach.rs`).
 
 use rayon::prelude::*;
 
 use super::account_metrics::AccountRow;
 use super::follow_graph::FollowGraph;
 use super::interaction_graph::InteractionGraph;
+use super::reach::{self, Marks, SampledFollowers};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct BrandRow {
@@ -37,86 +37,61 @@ pub fn brand_audience(
     follows: &FollowGraph,
     interactions: &InteractionGraph,
     rows: &[AccountRow],
+    sample: Option<&SampledFollowers>,
 ) -> Vec<BrandRow> {
     if brands.is_empty() {
         return Vec::new();
     }
     let n = follows.accounts();
-    let followers_of = |b: usize| follows.followers(b);
+    // One mark array per chunk of brands: map_init would build one per rayon split, and
+    // zeroing an N-byte array thousands of times costs more than the walks themselves.
+    let chunk = brands.len().div_ceil(rayon::current_num_threads() * 4).max(1);
     brands
-        .par_iter()
-        .map_init(
-            || (vec![0u8; n], Vec::new()),
-            |(marks, touched), &brand| {
-                let b = brand as usize;
-                let row = &rows[b];
-                let (engagers, counts_in) = (interactions.senders(b), interactions.sender_counts(b));
-                let engagement_in: u64 = counts_in.iter().sum();
-                // Engagers and followers are both sorted: a merge finds the engaged followers.
-                let followers = follows.followers(b);
-                let (mut followers_engaged, mut from_followers, mut at) = (0u64, 0u64, 0usize);
-                for (&actor, &c) in engagers.iter().zip(counts_in) {
-                    while at < followers.len() && followers[at] < actor {
-                        at += 1;
+        .par_chunks(chunk)
+        .flat_map_iter(|part| {
+            let mut marks = Marks::new(n);
+            part.iter()
+                .map(move |&brand| {
+                    let b = brand as usize;
+                    let row = &rows[b];
+                    let (engagers, counts_in) = (interactions.senders(b), interactions.sender_counts(b));
+                    let engagement_in: u64 = counts_in.iter().sum();
+                    // Engagers and followers are both sorted: a merge finds the engaged followers.
+                    let followers = follows.followers(b);
+                    let (mut followers_engaged, mut from_followers, mut at) = (0u64, 0u64, 0usize);
+                    for (&actor, &c) in engagers.iter().zip(counts_in) {
+                        while at < followers.len() && followers[at] < actor {
+                            at += 1;
+                        }
+                        if at < followers.len() && followers[at] == actor {
+                            followers_engaged += 1;
+                            from_followers += c;
+                        }
                     }
-                    if at < followers.len() && followers[at] == actor {
-                        followers_engaged += 1;
-                        from_followers += c;
+                    let mut counts: Vec<u64> = counts_in.to_vec();
+                    counts.sort_unstable_by(|x, y| y.cmp(x));
+                    let top = (counts.len() as u64).div_ceil(100) as usize;
+                    let top_events: u64 = counts[..top].iter().sum();
+                    BrandRow {
+                        account: brand,
+                        followers: row.followers,
+                        following: row.following,
+                        mutuals: row.mutuals,
+                        follow_back_rate: row.follow_back_rate,
+                        followback_latency_median_s: row.followback_latency_median_s,
+                        engagers: engagers.len() as u64,
+                        followers_engaged,
+                        followers_engaged_share: ratio(followers_engaged, row.followers),
+                        engagement_in,
+                        engagement_from_followers_share: ratio(from_followers, engagement_in),
+                        top1pct_engager_share: ratio(top_events, engagement_in),
+                        reach_2hop: match sample {
+                            Some(sample) => reach::estimate(b, follows, sample, &mut marks),
+                            None => reach::exact(b, follows, &mut marks),
+                        },
                     }
-                }
-                let mut counts: Vec<u64> = counts_in.to_vec();
-                counts.sort_unstable_by(|x, y| y.cmp(x));
-                let top = (counts.len() as u64).div_ceil(100) as usize;
-                let top_events: u64 = counts[..top].iter().sum();
-                BrandRow {
-                    account: brand,
-                    followers: row.followers,
-                    following: row.following,
-                    mutuals: row.mutuals,
-                    follow_back_rate: row.follow_back_rate,
-                    followback_latency_median_s: row.followback_latency_median_s,
-                    engagers: engagers.len() as u64,
-                    followers_engaged,
-                    followers_engaged_share: ratio(followers_engaged, row.followers),
-                    engagement_in,
-                    engagement_from_followers_share: ratio(from_followers, engagement_in),
-                    top1pct_engager_share: ratio(top_events, engagement_in),
-                    reach_2hop: reach_2hop(b, &followers_of, marks, touched),
-                }
-            },
-        )
+                })
+                .collect::<Vec<_>>()
+        })
         .collect()
-}
-
-const FOLLOWER: u8 = 1;
-const REACHED: u8 = 2;
-
-/// Distinct x following some follower of `b`, x ≠ b and x not itself a follower of b.
-fn reach_2hop<'a>(
-    b: usize,
-    followers_of: &impl Fn(usize) -> &'a [u32],
-    marks: &mut [u8],
-    touched: &mut Vec<u32>,
-) -> u64 {
-    touched.clear();
-    marks[b] = FOLLOWER;
-    touched.push(b as u32);
-    for &f in followers_of(b) {
-        marks[f as usize] = FOLLOWER;
-        touched.push(f);
-    }
-    let mut reached = 0u64;
-    for &f in followers_of(b) {
-        for &x in followers_of(f as usize) {
-            if marks[x as usize] == 0 {
-                marks[x as usize] = REACHED;
-                touched.push(x);
-                reached += 1;
-            }
-        }
-    }
-    for &t in touched.iter() {
-        marks[t as usize] = 0;
-    }
-    reached
 }

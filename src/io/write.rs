@@ -102,10 +102,13 @@ pub fn encode_parquet(table: &str, batch: &RecordBatch) -> Result<Bytes> {
     Ok(Bytes::from(buffer))
 }
 
-/// Uploads an encoded table as `OUT/<table>/part-00000-<sha256 prefix>.parquet`.
-pub async fn write_table(out: &Location, table: &str, rows: u64, encoded: Bytes) -> Result<WrittenObject> {
+/// Rows above which a table is written as several parts (encoded in parallel).
+const ROWS_PER_PART: usize = 256 * 1024;
+
+/// Uploads an encoded part as `OUT/<table>/part-<NNNNN>-<sha256 prefix>.parquet`.
+pub async fn write_table(out: &Location, table: &str, part: usize, rows: u64, encoded: Bytes) -> Result<WrittenObject> {
     let sha256 = format!("{:x}", Sha256::digest(&encoded));
-    let relative = format!("{table}/part-00000-{}.parquet", &sha256[..16]);
+    let relative = format!("{table}/part-{part:05}-{}.parquet", &sha256[..16]);
     let path = out.child(&relative);
     let size = encoded.len() as u64;
     upload(&out.store, &path, encoded).await.map_err(|e| Error::storage(out.display(&path), "write", e))?;
@@ -146,16 +149,32 @@ pub fn write_tables(
     batches: &[(&str, RecordBatch)],
 ) -> Result<BTreeMap<String, TableEntry>> {
     use rayon::prelude::*;
-    let encoded: Vec<_> = batches
+    // Large tables are cut into consecutive parts encoded in parallel (one encoder is
+    // single-threaded); part order is row order, so the table stays sorted by key.
+    let parts: Vec<(&str, usize, RecordBatch)> = batches
+        .iter()
+        .flat_map(|(name, batch)| {
+            let count = batch.num_rows().div_ceil(ROWS_PER_PART).clamp(1, rayon::current_num_threads().max(1));
+            let per_part = batch.num_rows().div_ceil(count).max(1);
+            (0..count).map(move |i| {
+                let start = (i * per_part).min(batch.num_rows());
+                let len = per_part.min(batch.num_rows() - start);
+                (*name, i, batch.slice(start, len))
+            })
+        })
+        .collect();
+    let encoded: Vec<_> = parts
         .par_iter()
-        .map(|(name, batch)| encode_parquet(name, batch).map(|bytes| (*name, batch.num_rows() as u64, bytes)))
+        .map(|(name, i, batch)| encode_parquet(name, batch).map(|bytes| (*name, *i, batch.num_rows() as u64, bytes)))
         .collect::<Result<_>>()?;
     runtime.block_on(async {
         unmark_success(out).await?;
-        let mut written = BTreeMap::new();
-        for (name, rows, bytes) in encoded {
-            let object = write_table(out, name, rows, bytes).await?;
-            written.insert(name.to_string(), TableEntry { rows, objects: vec![object] });
+        let mut written: BTreeMap<String, TableEntry> = BTreeMap::new();
+        for (name, part, rows, bytes) in encoded {
+            let object = write_table(out, name, part, rows, bytes).await?;
+            let entry = written.entry(name.to_string()).or_insert(TableEntry { rows: 0, objects: Vec::new() });
+            entry.rows += rows;
+            entry.objects.push(object);
         }
         Ok(written)
     })

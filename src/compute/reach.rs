@@ -1,0 +1,175 @@
+//! 2-hop reach of a brand: distinct accounts that follow at least one of its followers,
+//! neither the brand nor its followers. Exact, or estimated from a hash sample.
+//!
+//! Exact reach walks every follower's followers: Σ over followers f of followers(f), which on
+//! a 1M-account population with 10k brands is 1.4 billion steps. The estimate walks only the
+//! followers whose id hashes into a 1-in-8 sample (a fixed hash of the id, so runs repeat),
+//! and scales up. Sampling a set of C accounts at rate p gives a count with relative standard
+//! error √((1−p)/(pC)); 2% at 95% confidence needs p·C ≥ 1.96²/0.02²·(1−p) ≈ 8,404 sampled
+//! hits. A brand whose sample has fewer is counted exactly instead, so every value is exact or
+//! within 2% at 95% confidence.
+
+use super::follow_graph::FollowGraph;
+
+/// Sampling rate 1/SAMPLE_RATE_INV.
+pub const SAMPLE_RATE_INV: u64 = 8;
+/// Sampled hits needed for ≤ 2% relative error at 95% confidence (see the module docs).
+pub const MIN_SAMPLED_HITS: u64 = 8_404;
+
+const FOLLOWER: u8 = 1;
+const REACHED: u8 = 2;
+
+/// Whether an account (by id key) is in the sample.
+#[inline]
+pub fn sampled(key: u64) -> bool {
+    // A fixed 64-bit mix (splitmix64's finalizer): uniform enough for any id scheme.
+    let mut z = key.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    (z ^ (z >> 31)) % SAMPLE_RATE_INV == 0
+}
+
+/// Followers lists restricted to sampled accounts (CSR), for the estimate.
+pub struct SampledFollowers {
+    offsets: Vec<usize>,
+    sources: Vec<u32>,
+}
+
+impl SampledFollowers {
+    pub fn build(follows: &FollowGraph, keys: &[u64]) -> SampledFollowers {
+        let n = follows.accounts();
+        let mut offsets = Vec::with_capacity(n + 1);
+        let mut sources = Vec::new();
+        offsets.push(0);
+        for b in 0..n {
+            sources.extend(follows.followers(b).iter().filter(|&&x| sampled(keys[x as usize])));
+            offsets.push(sources.len());
+        }
+        SampledFollowers { offsets, sources }
+    }
+
+    fn of(&self, b: usize) -> &[u32] {
+        &self.sources[self.offsets[b]..self.offsets[b + 1]]
+    }
+}
+
+/// Working space of one thread: a mark per account and the list of marks to undo.
+pub struct Marks {
+    marks: Vec<u8>,
+    touched: Vec<u32>,
+}
+
+impl Marks {
+    pub fn new(n: usize) -> Marks {
+        Marks { marks: vec![0; n], touched: Vec::new() }
+    }
+
+    fn clear(&mut self) {
+        for &t in &self.touched {
+            self.marks[t as usize] = 0;
+        }
+        self.touched.clear();
+    }
+
+    fn mark_excluded(&mut self, b: usize, followers: &[u32]) {
+        self.marks[b] = FOLLOWER;
+        self.touched.push(b as u32);
+        for &f in followers {
+            self.marks[f as usize] = FOLLOWER;
+            self.touched.push(f);
+        }
+    }
+
+    /// Counts unmarked accounts in `lists`, marking them.
+    fn count_new<'a>(&mut self, lists: impl Iterator<Item = &'a [u32]>) -> u64 {
+        let mut reached = 0;
+        for list in lists {
+            for &x in list {
+                if self.marks[x as usize] == 0 {
+                    self.marks[x as usize] = REACHED;
+                    self.touched.push(x);
+                    reached += 1;
+                }
+            }
+        }
+        reached
+    }
+}
+
+/// Exact reach of brand `b`.
+pub fn exact(b: usize, follows: &FollowGraph, marks: &mut Marks) -> u64 {
+    let followers = follows.followers(b);
+    marks.mark_excluded(b, followers);
+    let reached = marks.count_new(followers.iter().map(|&f| follows.followers(f as usize)));
+    marks.clear();
+    reached
+}
+
+/// Reach of brand `b`, estimated from the sample where it has enough hits, else exact.
+pub fn estimate(b: usize, follows: &FollowGraph, sample: &SampledFollowers, marks: &mut Marks) -> u64 {
+    let followers = follows.followers(b);
+    marks.mark_excluded(b, followers);
+    let hits = marks.count_new(followers.iter().map(|&f| sample.of(f as usize)));
+    marks.clear();
+    if hits >= MIN_SAMPLED_HITS {
+        hits * SAMPLE_RATE_INV
+    } else {
+        exact(b, follows, marks)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{RngExt, SeedableRng};
+
+    #[test]
+    fn the_sample_is_about_one_in_eight() {
+        let hits = (0..80_000u64).filter(|&k| sampled(k)).count();
+        assert!((9_500..10_500).contains(&hits), "{hits}");
+    }
+
+    #[test]
+    fn estimates_stay_within_two_percent_of_exact() {
+        // 200k accounts; 5 brands followed by 5,000 accounts each, every account followed by
+        // ~40 random others: reach ~126k, well above the sampling floor.
+        let n = 200_000u32;
+        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(5);
+        let (mut src, mut dst) = (Vec::new(), Vec::new());
+        for x in 0..n {
+            for _ in 0..40 {
+                let f = rng.random_range(10..n);
+                if f != x {
+                    src.push(x);
+                    dst.push(f);
+                }
+            }
+        }
+        for b in 0..5 {
+            for _ in 0..5_000 {
+                src.push(rng.random_range(10..n));
+                dst.push(b);
+            }
+        }
+        let g = FollowGraph::build(n as usize, src, dst, None);
+        let keys: Vec<u64> = (0..u64::from(n)).map(|k| k * 7919 + 13).collect();
+        let sample = SampledFollowers::build(&g, &keys);
+        let mut marks = Marks::new(n as usize);
+        for b in 0..5 {
+            let (e, s) = (exact(b, &g, &mut marks), estimate(b, &g, &sample, &mut marks));
+            let error = (s as f64 - e as f64).abs() / e as f64;
+            assert!(e > 8 * MIN_SAMPLED_HITS, "the test exercises the estimate: {e}");
+            assert!(error <= 0.02, "brand {b}: exact {e}, estimate {s}, error {error}");
+        }
+    }
+
+    #[test]
+    fn small_reach_falls_back_to_exact() {
+        let g = FollowGraph::build(4, vec![1, 2, 3], vec![0, 1, 1], None);
+        let keys = [0, 1, 2, 3];
+        let sample = SampledFollowers::build(&g, &keys);
+        let mut marks = Marks::new(4);
+        assert_eq!(estimate(0, &g, &sample, &mut marks), 2);
+        assert_eq!(exact(0, &g, &mut marks), 2);
+    }
+}
