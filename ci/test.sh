@@ -25,6 +25,15 @@ if [[ "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
   echo "$want" > "$stamp"
 fi
 
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "== installing chromium (Debian's package) for the report's browser test"
+  sudo=""
+  [[ $(id -u) == 0 ]] || sudo="sudo"
+  if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null; }; then
+    echo "warning: could not install chromium; the browser test will be skipped outside CI"
+  fi
+fi
+
 echo "== starting a local S3 server (moto)"
 mkdir -p target
 port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

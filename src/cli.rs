@@ -26,6 +26,8 @@ pub enum Command {
     /// Check inputs (schemas, id types, row counts, what cleaning would drop) without
     /// computing metrics or writing anything: the pre-flight step of a pipeline.
     Validate(RunArgs),
+    /// Render a finished run's tables as one self-contained HTML page.
+    Report(ReportArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
@@ -87,6 +89,9 @@ pub struct RunArgs {
     /// Replace a completed run in --out.
     #[arg(long)]
     pub overwrite: bool,
+    /// Also write OUT/report.html (the page `reciprocity report` renders).
+    #[arg(long)]
+    pub report: bool,
     /// How progress and the end-of-run report are written to stderr [default: text].
     #[arg(long, value_enum)]
     pub log_format: Option<LogFormat>,
@@ -123,4 +128,17 @@ pub struct GenerateArgs {
     /// Replace existing files under --out.
     #[arg(long)]
     pub overwrite: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A finished run's output (it must hold _SUCCESS).
+    #[arg(value_name = "OUT")]
+    pub out: String,
+    /// Give these brands pages (repeatable) [default: the 20 with most followers].
+    #[arg(long = "brand", value_name = "ID")]
+    pub brands: Vec<String>,
+    /// Where to write the page [default: OUT/report.html].
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<String>,
 }

@@ -104,6 +104,8 @@ pub struct Job {
     pub params: Params,
     pub run_date: NaiveDate,
     pub overwrite: bool,
+    /// Also write OUT/report.html.
+    pub report: bool,
     pub threads: Option<usize>,
     pub log_format: LogFormat,
     pub storage: StorageOptions,
@@ -140,6 +142,7 @@ struct InputSection {
 struct OutputSection {
     out: Option<String>,
     overwrite: Option<bool>,
+    report: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -255,6 +258,7 @@ impl Job {
             params,
             run_date,
             overwrite: args.overwrite || file.output.overwrite.unwrap_or(false),
+            report: args.report || file.output.report.unwrap_or(false),
             threads: args.threads.or(file.run.threads),
             log_format: args.log_format.or(file.run.log_format).unwrap_or(LogFormat::Text),
             storage,

@@ -20,6 +20,7 @@ pub mod io;
 pub mod job;
 pub mod manifest;
 pub mod progress;
+pub mod report;
 pub mod resources;
 pub mod store;
 pub mod summary;
@@ -253,31 +254,40 @@ fn run_locked(
 
         // write tables -> manifest -> _SUCCESS
         let keys = universe.keys();
+        let batches = {
+            let mut batches: Vec<(&str, RecordBatch)> = vec![
+                (tables::ACCOUNT_METRICS, tables::account_metrics(id_type, keys, &stats.types, &stats.pass.rows)?),
+                (
+                    tables::POPULATION_SUMMARY,
+                    tables::population_summary(&stats.population, changes.as_ref().map(|c| &c.population))?,
+                ),
+                (tables::RECIPROCITY_BY_FOLLOWERS, tables::reciprocity_by_followers(&by_followers(&stats.pass.rows))?),
+                (
+                    tables::BRAND_AUDIENCE,
+                    tables::brand_audience(id_type, keys, &stats.brands, job.params.reach_2hop_estimate)?,
+                ),
+            ];
+            if let Some(c) = &changes {
+                batches.push((tables::FOLLOW_CHANGES, tables::follow_changes(id_type, &c.keys, &c.rows)?));
+            }
+            batches
+        };
         let written = reporter.stage(
             "write",
-            || {
-                let mut batches: Vec<(&str, RecordBatch)> = vec![
-                    (tables::ACCOUNT_METRICS, tables::account_metrics(id_type, keys, &stats.types, &stats.pass.rows)?),
-                    (
-                        tables::POPULATION_SUMMARY,
-                        tables::population_summary(&stats.population, changes.as_ref().map(|c| &c.population))?,
-                    ),
-                    (
-                        tables::RECIPROCITY_BY_FOLLOWERS,
-                        tables::reciprocity_by_followers(&by_followers(&stats.pass.rows))?,
-                    ),
-                    (
-                        tables::BRAND_AUDIENCE,
-                        tables::brand_audience(id_type, keys, &stats.brands, job.params.reach_2hop_estimate)?,
-                    ),
-                ];
-                if let Some(c) = &changes {
-                    batches.push((tables::FOLLOW_CHANGES, tables::follow_changes(id_type, &c.keys, &c.rows)?));
-                }
-                write_tables(&engine.runtime, out, &batches)
-            },
+            || write_tables(&engine.runtime, out, &batches),
             |w| json!({ "tables": w.len() }),
         )?;
+        if job.report {
+            reporter.stage(
+                "report",
+                || {
+                    let html = report::render(&out.url(), &report_tables(&batches), &report::BrandSelection::Top(20))?;
+                    let page = out.at(io::report::REPORT);
+                    engine.runtime.block_on(io::report::write_report(&page, html))
+                },
+                |_| json!({ "path": io::report::REPORT }),
+            )?;
+        }
 
         let duplicates_previous = changes.as_ref().map(|c| c.duplicates_removed);
         let rejected = rejected.with_previous(previous_drops, duplicates_previous);
@@ -305,6 +315,35 @@ fn run_locked(
         reporter.event("run", "run_end", json!({ "accounts": n, "output": manifest.output }));
         Ok(RunOutcome { manifest, population: stats.population, summary })
     })
+}
+
+/// The report's view of tables still in memory.
+fn report_tables(batches: &[(&str, RecordBatch)]) -> report::data::Tables {
+    let table = |name: &str| batches.iter().filter(|(n, _)| *n == name).map(|(_, b)| b.clone()).collect();
+    report::data::Tables {
+        account_metrics: table(tables::ACCOUNT_METRICS),
+        population_summary: table(tables::POPULATION_SUMMARY),
+        reciprocity_by_followers: table(tables::RECIPROCITY_BY_FOLLOWERS),
+        brand_audience: table(tables::BRAND_AUDIENCE),
+        follow_changes: table(tables::FOLLOW_CHANGES),
+    }
+}
+
+/// `reciprocity report`: renders a finished OUT's tables to one HTML page; returns where.
+pub fn report_page(out_url: &str, brands: &[String], html: Option<&str>) -> Result<String> {
+    let options = store::StorageOptions::default();
+    let out = store::open(out_url, &options)?;
+    let page = match html {
+        Some(url) => store::open(url, &options)?,
+        None => out.at(io::report::REPORT),
+    };
+    let runtime = io::runtime(2).map_err(|e| Error::internal("starting the I/O runtime", e))?;
+    let tables = runtime.block_on(io::report::read_tables(&out))?;
+    let selection =
+        if brands.is_empty() { report::BrandSelection::Top(20) } else { report::BrandSelection::Ids(brands.to_vec()) };
+    let html = report::render(&out.url(), &tables, &selection)?;
+    runtime.block_on(io::report::write_report(&page, html))?;
+    Ok(page.url())
 }
 
 /// What `reciprocity validate` found: the inputs would run, and what cleaning would drop.

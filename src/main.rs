@@ -19,6 +19,9 @@ fn main() -> ExitCode {
         Command::Run(args) => run(args),
         Command::Generate(args) => generate(args),
         Command::Validate(args) => validate(args),
+        Command::Report(args) => reciprocity::report_page(&args.out, &args.brands, args.html.as_deref())
+            .map(|page| eprintln!("wrote {page}"))
+            .map_err(Into::into),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

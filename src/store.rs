@@ -64,6 +64,11 @@ impl Location {
         self.display(&self.path)
     }
 
+    /// The location of a path below this one, in the same store.
+    pub fn at(&self, relative: &str) -> Location {
+        Location { path: self.child(relative), ..self.clone() }
+    }
+
     /// A path below this location.
     pub fn child(&self, relative: &str) -> Path {
         relative.split('/').filter(|part| !part.is_empty()).fold(self.path.clone(), |path, part| path.join(part))

@@ -7,6 +7,7 @@ pub mod inputs;
 pub mod lock;
 pub mod object_reader;
 pub mod read;
+pub mod report;
 pub mod write;
 
 /// A runtime for storage I/O and Parquet decoding, with `threads` workers.

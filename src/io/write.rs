@@ -169,6 +169,8 @@ pub fn write_tables(
         .collect::<Result<_>>()?;
     runtime.block_on(async {
         unmark_success(out).await?;
+        // An earlier run's report would describe other tables.
+        delete(out, &out.child(crate::io::report::REPORT)).await?;
         let mut written: BTreeMap<String, TableEntry> = BTreeMap::new();
         for (name, part, rows, bytes) in encoded {
             let object = write_table(out, name, part, rows, bytes).await?;

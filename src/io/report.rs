@@ -1,0 +1,73 @@
+//! Reading a finished run's tables back for the report, and writing the report file.
+
+use std::sync::Arc;
+
+use arrow_array::RecordBatch;
+use futures::TryStreamExt;
+use object_store::{ObjectStoreExt, PutPayload};
+use parquet::arrow::{ParquetRecordBatchStreamBuilder, ProjectionMask};
+
+use crate::error::{Error, Result};
+use crate::io::dataset::list_objects;
+use crate::io::object_reader::ObjectReader;
+use crate::io::write::SUCCESS;
+use crate::report::data::Tables;
+use crate::store::Location;
+use crate::tables;
+
+pub const REPORT: &str = "report.html";
+
+/// Reads the tables of a finished OUT (it must hold `_SUCCESS`); of account_metrics only the
+/// columns the report draws.
+pub async fn read_tables(out: &Location) -> Result<Tables> {
+    match out.store.head(&out.child(SUCCESS)).await {
+        Ok(_) => {}
+        Err(object_store::Error::NotFound { .. }) => {
+            return Err(Error::Input {
+                object: out.url(),
+                problem: "no _SUCCESS here: not a finished run (or still running)".into(),
+            })
+        }
+        Err(e) => return Err(Error::storage(out.display(&out.child(SUCCESS)), "head", e)),
+    }
+    let metrics = ["followers", "handful_80", "effective_partners"];
+    Ok(Tables {
+        account_metrics: read_table(out, tables::ACCOUNT_METRICS, Some(&metrics)).await?,
+        population_summary: read_table(out, tables::POPULATION_SUMMARY, None).await?,
+        reciprocity_by_followers: read_table(out, tables::RECIPROCITY_BY_FOLLOWERS, None).await?,
+        brand_audience: read_table(out, tables::BRAND_AUDIENCE, None).await?,
+        follow_changes: Vec::new(),
+    })
+}
+
+async fn read_table(out: &Location, table: &str, columns: Option<&[&str]>) -> Result<Vec<RecordBatch>> {
+    let folder = out.at(table);
+    let objects = list_objects(table, &folder).await?;
+    let mut batches = Vec::new();
+    for (path, size) in objects {
+        let name = out.display(&path);
+        let parquet_error = |source| Error::Parquet { object: name.clone(), source };
+        let reader = ObjectReader::new(Arc::clone(&out.store), path.clone(), size);
+        let mut builder = ParquetRecordBatchStreamBuilder::new(reader).await.map_err(parquet_error)?;
+        if let Some(columns) = columns {
+            let schema = builder.schema().clone();
+            let indices: Vec<usize> = columns.iter().filter_map(|c| schema.index_of(c).ok()).collect();
+            let mask = ProjectionMask::roots(builder.parquet_schema(), indices);
+            builder = builder.with_projection(mask);
+        }
+        let read: Vec<RecordBatch> =
+            builder.build().map_err(parquet_error)?.try_collect().await.map_err(parquet_error)?;
+        batches.extend(read);
+    }
+    Ok(batches)
+}
+
+/// Writes the report page to a URL (a file path, or any store).
+pub async fn write_report(location: &Location, html: String) -> Result<()> {
+    location
+        .store
+        .put(&location.path, PutPayload::from(html.into_bytes()))
+        .await
+        .map_err(|e| Error::storage(location.url(), "write report", e))?;
+    Ok(())
+}
