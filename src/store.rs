@@ -10,13 +10,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use futures::TryStreamExt;
 use object_store::aws::AmazonS3Builder;
 use object_store::azure::MicrosoftAzureBuilder;
 use object_store::gcp::GoogleCloudStorageBuilder;
 use object_store::local::LocalFileSystem;
 use object_store::memory::InMemory;
 use object_store::path::Path;
-use object_store::{ClientOptions, ObjectStore, RetryConfig};
+use object_store::{ClientOptions, ObjectStore, ObjectStoreExt, RetryConfig};
 use url::Url;
 
 use crate::error::{Error, Result};
@@ -67,6 +68,30 @@ impl Location {
     /// The location of a path below this one, in the same store.
     pub fn at(&self, relative: &str) -> Location {
         Location { path: self.child(relative), ..self.clone() }
+    }
+
+    /// A path below this location, relative to it ("a/b.parquet"), if it is below.
+    pub fn relative(&self, path: &Path) -> Option<String> {
+        path.prefix_match(&self.path).map(|parts| parts.map(|p| p.as_ref().to_string()).collect::<Vec<_>>().join("/"))
+    }
+
+    /// Every object below `relative`.
+    pub async fn list_under(&self, relative: &str) -> Result<Vec<Path>> {
+        let prefix = self.child(relative);
+        self.store
+            .list(Some(&prefix))
+            .map_ok(|meta| meta.location)
+            .try_collect()
+            .await
+            .map_err(|e| Error::storage(self.display(&prefix), "list", e))
+    }
+
+    /// Deletes an object; one that is already gone is fine.
+    pub async fn delete(&self, path: &Path) -> Result<()> {
+        match self.store.delete(path).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(Error::storage(self.display(path), "delete", e)),
+        }
     }
 
     /// A path below this location.

@@ -29,6 +29,32 @@ impl<T> SharedOut<T> {
     }
 }
 
+/// How many of `keys` (each < n) fall on each key.
+fn histogram(n: usize, keys: &[u32]) -> Vec<u32> {
+    let mut h = vec![0u32; n];
+    for &k in keys {
+        h[k as usize] += 1;
+    }
+    h
+}
+
+/// From per-chunk histograms (chunks in input order): the CSR offsets, and each histogram
+/// turned into its chunk's starting position within every key's slots. Chunk c's rows of a
+/// key land after chunk c−1's: the scatter is stable, and needs no atomics.
+fn offsets_and_cursors(n: usize, histograms: &mut [Vec<u32>]) -> Vec<usize> {
+    let mut offsets = vec![0usize; n + 1];
+    for key in 0..n {
+        let mut at = offsets[key];
+        for h in histograms.iter_mut() {
+            let count = h[key] as usize;
+            h[key] = (at - offsets[key]) as u32;
+            at += count;
+        }
+        offsets[key + 1] = at;
+    }
+    offsets
+}
+
 /// Groups `items[i]` under `sources[i]` (each < n), stably.
 pub fn group_by_source<T: Copy + Send + Sync>(n: usize, sources: &[u32], items: &[T]) -> Grouped<T> {
     assert_eq!(sources.len(), items.len());
@@ -37,26 +63,8 @@ pub fn group_by_source<T: Copy + Send + Sync>(n: usize, sources: &[u32], items: 
     let chunk_len = rows.div_ceil(chunks).max(1);
 
     // Per-chunk histograms: no atomics, and chunk c's rows of source s land after chunk c-1's.
-    let mut histograms: Vec<Vec<u32>> = sources
-        .par_chunks(chunk_len)
-        .map(|part| {
-            let mut h = vec![0u32; n];
-            for &s in part {
-                h[s as usize] += 1;
-            }
-            h
-        })
-        .collect();
-    let mut offsets = vec![0usize; n + 1];
-    for s in 0..n {
-        let mut at = offsets[s];
-        for h in histograms.iter_mut() {
-            let count = h[s] as usize;
-            h[s] = at as u32 - offsets[s] as u32; // position of this chunk's first row within s
-            at += count;
-        }
-        offsets[s + 1] = at;
-    }
+    let mut histograms: Vec<Vec<u32>> = sources.par_chunks(chunk_len).map(|part| histogram(n, part)).collect();
+    let offsets = offsets_and_cursors(n, &mut histograms);
 
     let mut out: Vec<T> = Vec::with_capacity(rows);
     let target = SharedOut(out.as_mut_ptr());
@@ -147,26 +155,9 @@ pub fn transpose<P: Copy + Default + Send + Sync>(
         (0..=chunks).map(|c| offsets.partition_point(|&o| o < edges * c / chunks).min(n)).collect();
     let ranges: Vec<(usize, usize)> =
         (0..chunks).map(|c| (bounds[c], if c + 1 == chunks { n } else { bounds[c + 1] })).collect();
-    let mut histograms: Vec<Vec<u32>> = ranges
-        .par_iter()
-        .map(|&(from, to)| {
-            let mut h = vec![0u32; n];
-            for &t in &targets[offsets[from]..offsets[to]] {
-                h[t as usize] += 1;
-            }
-            h
-        })
-        .collect();
-    let mut in_offsets = vec![0usize; n + 1];
-    for t in 0..n {
-        let mut at = in_offsets[t];
-        for h in histograms.iter_mut() {
-            let count = h[t] as usize;
-            h[t] = (at - in_offsets[t]) as u32;
-            at += count;
-        }
-        in_offsets[t + 1] = at;
-    }
+    let mut histograms: Vec<Vec<u32>> =
+        ranges.par_iter().map(|&(from, to)| histogram(n, &targets[offsets[from]..offsets[to]])).collect();
+    let in_offsets = offsets_and_cursors(n, &mut histograms);
     let mut sources: Vec<u32> = Vec::with_capacity(edges);
     let mut carried: Vec<P> = Vec::with_capacity(edges);
     let (out_s, out_p) = (SharedOut(sources.as_mut_ptr()), SharedOut(carried.as_mut_ptr()));
@@ -197,6 +188,14 @@ pub fn transpose<P: Copy + Default + Send + Sync>(
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn regression_no_rows_still_give_one_offset_per_source() {
+        let g = group_by_source::<u8>(3, &[], &[]);
+        assert_eq!(g.offsets, vec![0, 0, 0, 0]);
+        let (offsets, sources, _) = transpose::<()>(&[0, 0, 0], &[], &[]);
+        assert_eq!((offsets, sources), (vec![0, 0, 0], vec![]));
+    }
 
     #[test]
     fn groups_stably() {

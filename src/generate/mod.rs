@@ -12,7 +12,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
-use futures::TryStreamExt;
 use object_store::ObjectStoreExt;
 use rayon::prelude::*;
 
@@ -140,22 +139,15 @@ fn split(len: usize, parts: usize) -> Vec<std::ops::Range<usize>> {
 /// Refuses to mix with an earlier population unless `overwrite`, which deletes it.
 async fn clear_previous(out: &Location, overwrite: bool) -> Result<()> {
     for dataset in DATASETS {
-        let prefix = out.child(dataset);
-        let existing: Vec<_> = out
-            .store
-            .list(Some(&prefix))
-            .map_ok(|m| m.location)
-            .try_collect()
-            .await
-            .map_err(|e| Error::storage(out.display(&prefix), "list", e))?;
+        let existing = out.list_under(dataset).await?;
         if !existing.is_empty() && !overwrite {
             return Err(Error::Config(format!(
                 "{} already holds data; pass --overwrite to replace it",
-                out.display(&prefix)
+                out.display(&out.child(dataset))
             )));
         }
         for path in existing {
-            out.store.delete(&path).await.map_err(|e| Error::storage(out.display(&path), "delete", e))?;
+            out.delete(&path).await?;
         }
     }
     Ok(())

@@ -86,14 +86,7 @@ pub async fn list_objects(dataset: &str, location: &Location) -> Result<Vec<(Pat
         .map_err(|e| Error::storage(location.url(), "list", e))?;
     let mut objects: Vec<(Path, u64)> = listed
         .into_iter()
-        .filter(|meta| {
-            let relative = meta
-                .location
-                .prefix_match(&location.path)
-                .map(|parts| parts.map(|p| p.as_ref().to_string()).collect::<Vec<_>>().join("/"))
-                .unwrap_or_default();
-            is_data_object(&relative)
-        })
+        .filter(|meta| is_data_object(&location.relative(&meta.location).unwrap_or_default()))
         .map(|meta| (meta.location, meta.size))
         .collect();
     if objects.is_empty() {

@@ -14,7 +14,6 @@ use std::sync::Arc;
 
 use arrow_array::RecordBatch;
 use bytes::Bytes;
-use futures::TryStreamExt;
 use object_store::buffered::BufWriter;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
@@ -53,38 +52,21 @@ pub async fn check_output(out: &Location, overwrite: bool) -> Result<()> {
 
 /// Removes the `_SUCCESS` of an earlier run, so readers stop trusting OUT before it changes.
 pub async fn unmark_success(out: &Location) -> Result<()> {
-    delete(out, &out.child(SUCCESS)).await
+    out.delete(&out.child(SUCCESS)).await
 }
 
 /// Deletes every object under the table folders that is not in `keep` (paths relative to OUT).
 pub async fn remove_unlisted(out: &Location, tables: &[&str], keep: &BTreeSet<String>) -> Result<usize> {
     let mut removed = 0;
     for table in tables {
-        let prefix = out.child(table);
-        let found: Vec<Path> = out
-            .store
-            .list(Some(&prefix))
-            .map_ok(|meta| meta.location)
-            .try_collect()
-            .await
-            .map_err(|e| Error::storage(out.display(&prefix), "list", e))?;
-        for path in found {
-            let relative =
-                path.prefix_match(&out.path).map(|p| p.map(|x| x.as_ref().to_string()).collect::<Vec<_>>().join("/"));
-            if relative.is_none_or(|r| !keep.contains(&r)) {
-                delete(out, &path).await?;
+        for path in out.list_under(table).await? {
+            if out.relative(&path).is_none_or(|r| !keep.contains(&r)) {
+                out.delete(&path).await?;
                 removed += 1;
             }
         }
     }
     Ok(removed)
-}
-
-async fn delete(out: &Location, path: &Path) -> Result<()> {
-    match out.store.delete(path).await {
-        Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-        Err(e) => Err(Error::storage(out.display(path), "delete", e)),
-    }
 }
 
 /// Encodes a table as one Parquet file in memory (CPU work, no I/O).
@@ -170,7 +152,7 @@ pub fn write_tables(
     runtime.block_on(async {
         unmark_success(out).await?;
         // An earlier run's report would describe other tables.
-        delete(out, &out.child(crate::io::report::REPORT)).await?;
+        out.delete(&out.child(crate::io::report::REPORT)).await?;
         let mut written: BTreeMap<String, TableEntry> = BTreeMap::new();
         for (name, part, rows, bytes) in encoded {
             let object = write_table(out, name, part, rows, bytes).await?;
