@@ -25,8 +25,9 @@ pub mod resources;
 pub mod store;
 pub mod summary;
 pub mod tables;
+pub mod validate;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use arrow_array::RecordBatch;
@@ -37,7 +38,7 @@ use compute::accounts::{brands, clean_accounts, AccountTypes};
 use compute::brands::{brand_audience, BrandRow};
 use compute::by_followers::by_followers;
 use compute::clean::{clean_edges, EdgeRows, Window};
-use compute::follow_changes::{follow_changes, ChangeRow, CurrentInUnion, PopulationChanges};
+use compute::follow_changes::compare_nights;
 use compute::follow_graph::FollowGraph;
 use compute::interaction_graph::InteractionGraph;
 use compute::population::{population, Population};
@@ -69,14 +70,14 @@ pub struct RunOutcome {
 }
 
 /// Threads and runtimes of one run.
-struct Engine {
+pub(crate) struct Engine {
     pool: rayon::ThreadPool,
     runtime: tokio::runtime::Runtime,
     concurrency: usize,
 }
 
 impl Engine {
-    fn new(job: &Job) -> Result<Engine> {
+    pub(crate) fn new(job: &Job) -> Result<Engine> {
         let threads = job.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -105,7 +106,11 @@ pub fn run(job: &Job, reporter: &Reporter) -> Result<RunOutcome> {
 }
 
 /// Lists the inputs and checks their footers, then whether the run fits in memory.
-fn scan(job: &Job, reporter: &Reporter, engine: &Engine) -> Result<(io::inputs::Scans, resources::InputRows)> {
+pub(crate) fn scan(
+    job: &Job,
+    reporter: &Reporter,
+    engine: &Engine,
+) -> Result<(io::inputs::Scans, resources::InputRows)> {
     let scans = reporter.stage(
         "scan",
         || engine.runtime.block_on(scan_inputs(job, engine.concurrency)),
@@ -126,7 +131,7 @@ fn scan(job: &Job, reporter: &Reporter, engine: &Engine) -> Result<(io::inputs::
 
 /// Reads, checks and cleans the inputs, and builds the graphs: the part of a run that
 /// `validate` shares.
-fn prepare(
+pub(crate) fn prepare(
     job: &Job,
     reporter: &Reporter,
     engine: &Engine,
@@ -212,15 +217,15 @@ fn prepare(
 }
 
 /// The inputs, cleaned and turned into graphs.
-struct Prepared {
-    scans: io::inputs::Scans,
-    input_rows: resources::InputRows,
-    universe: Universe,
+pub(crate) struct Prepared {
+    pub(crate) scans: io::inputs::Scans,
+    pub(crate) input_rows: resources::InputRows,
+    pub(crate) universe: Universe,
     account_list: compute::accounts::AccountList,
-    follow_graph: FollowGraph,
-    interaction_graph: InteractionGraph,
-    previous: Cleaning<EdgeRows, compute::clean::Dropped>,
-    rejected: Rejected,
+    pub(crate) follow_graph: FollowGraph,
+    pub(crate) interaction_graph: InteractionGraph,
+    pub(crate) previous: Cleaning<EdgeRows, compute::clean::Dropped>,
+    pub(crate) rejected: Rejected,
 }
 
 fn run_locked(
@@ -247,7 +252,7 @@ fn run_locked(
             None => None,
             Some(previous) => Some(reporter.stage(
                 "changes",
-                || Ok::<_, Error>(changes(&universe, &follow_graph, &previous)),
+                || Ok::<_, Error>(compare_nights(&universe, &follow_graph, &previous)),
                 |c| json!({ "accounts_changed": c.rows.len(), "edges_added": c.population.edges_added }),
             )?),
         };
@@ -317,6 +322,9 @@ fn run_locked(
     })
 }
 
+pub use io::report::report_page;
+pub use validate::{validate, Validation};
+
 /// The report's view of tables still in memory.
 fn report_tables(batches: &[(&str, RecordBatch)]) -> report::data::Tables {
     let table = |name: &str| batches.iter().filter(|(n, _)| *n == name).map(|(_, b)| b.clone()).collect();
@@ -329,57 +337,7 @@ fn report_tables(batches: &[(&str, RecordBatch)]) -> report::data::Tables {
     }
 }
 
-/// `reciprocity report`: renders a finished OUT's tables to one HTML page; returns where.
-pub fn report_page(out_url: &str, brands: &[String], html: Option<&str>) -> Result<String> {
-    let options = store::StorageOptions::default();
-    let out = store::open(out_url, &options)?;
-    let page = match html {
-        Some(url) => store::open(url, &options)?,
-        None => out.at(io::report::REPORT),
-    };
-    let runtime = io::runtime(2).map_err(|e| Error::internal("starting the I/O runtime", e))?;
-    let tables = runtime.block_on(io::report::read_tables(&out))?;
-    let selection =
-        if brands.is_empty() { report::BrandSelection::Top(20) } else { report::BrandSelection::Ids(brands.to_vec()) };
-    let html = report::render(&out.url(), &tables, &selection)?;
-    runtime.block_on(io::report::write_report(&page, html))?;
-    Ok(page.url())
-}
-
-/// What `reciprocity validate` found: the inputs would run, and what cleaning would drop.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Validation {
-    pub valid: bool,
-    pub id_type: String,
-    pub inputs: BTreeMap<String, io::inputs::InputDescription>,
-    pub rejected: Rejected,
-    pub accounts: u64,
-    pub follow_edges: u64,
-    pub interaction_events: u64,
-    pub estimated_memory_bytes: u64,
-    pub timings_s: Vec<progress::StageTime>,
-}
-
-/// Reads, checks and cleans the inputs without computing metrics or writing anything.
-pub fn validate(job: &Job, reporter: &Reporter) -> Result<Validation> {
-    let engine = Engine::new(job)?;
-    let scanned = scan(job, reporter, &engine)?;
-    let prepared = prepare(job, reporter, &engine, scanned)?;
-    let (_, previous_drops) = prepared.previous;
-    Ok(Validation {
-        valid: true,
-        id_type: prepared.scans.id_type.to_string(),
-        inputs: prepared.scans.all().map(|s| (s.dataset.clone(), io::inputs::describe(s))).collect(),
-        rejected: prepared.rejected.with_previous(previous_drops, None),
-        accounts: prepared.universe.len() as u64,
-        follow_edges: prepared.follow_graph.edges() as u64,
-        interaction_events: prepared.interaction_graph.events,
-        estimated_memory_bytes: resources::estimate_bytes(prepared.input_rows),
-        timings_s: reporter.timings(),
-    })
-}
-
-type Cleaning<T, D> = (Option<T>, Option<D>);
+pub(crate) type Cleaning<T, D> = (Option<T>, Option<D>);
 
 /// Every input after the row rules, with what each rule dropped.
 struct Cleaned {
@@ -432,32 +390,6 @@ fn stats(
         .then(|| compute::reach::SampledFollowers::build(follow_graph, universe.keys()));
     let brands = brand_audience(&brand_ids, follow_graph, interaction_graph, &pass.rows, sample.as_ref());
     Ok(Stats { types, pass, population, brands })
-}
-
-/// The comparison with the previous snapshot.
-struct Changes {
-    /// Id keys of tonight's accounts, then of accounts seen only the night before.
-    keys: Vec<u64>,
-    rows: Vec<ChangeRow>,
-    population: PopulationChanges,
-    duplicates_removed: u64,
-}
-
-fn changes(universe: &Universe, current: &FollowGraph, previous: &EdgeRows) -> Changes {
-    // Tonight's ids serve the previous night too; accounts seen only then get ids after them.
-    let (mut dense, extra_keys) = universe.dense_or_extend(&[&previous.src, &previous.dst]);
-    let (dst, src) = (dense.pop().expect("two columns"), dense.pop().expect("two columns"));
-    let n = universe.len();
-    let all = n + extra_keys.len();
-    let to_union: Vec<u32> = (0..n as u32).collect();
-    let from_union: Vec<u32> = (0..all).map(|a| if a < n { a as u32 } else { u32::MAX }).collect();
-    let previous_graph = FollowGraph::build(all, src, dst, None);
-    let current = CurrentInUnion { graph: current, to_union: &to_union, from_union: &from_union };
-    let (mut rows, population) = follow_changes(&current, &previous_graph);
-    let keys: Vec<u64> = universe.keys().iter().chain(&extra_keys).copied().collect();
-    // Accounts seen only before have ids out of key order: sort rows by account_id.
-    rows.sort_unstable_by_key(|r| keys[r.account as usize]);
-    Changes { keys, rows, population, duplicates_removed: previous_graph.duplicates_removed }
 }
 
 /// An id for this run's log lines and manifest (not part of any result).

@@ -7,7 +7,9 @@
 
 use rayon::prelude::*;
 
+use super::clean::EdgeRows;
 use super::follow_graph::FollowGraph;
+use super::universe::Universe;
 
 /// One account's changes (dense id in U').
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -175,6 +177,33 @@ pub fn follow_changes(current: &CurrentInUnion, previous: &FollowGraph) -> (Vec<
     };
     let rows = rows.into_iter().map(|r| r.0).filter(ChangeRow::has_changes).collect();
     (rows, population)
+}
+
+/// The comparison with the previous snapshot.
+pub struct Changes {
+    /// Id keys of tonight's accounts, then of accounts seen only the night before.
+    pub keys: Vec<u64>,
+    pub rows: Vec<ChangeRow>,
+    pub population: PopulationChanges,
+    pub duplicates_removed: u64,
+}
+
+/// Compares tonight's graph with the previous night's cleaned follows.
+pub fn compare_nights(universe: &Universe, current: &FollowGraph, previous: &EdgeRows) -> Changes {
+    // Tonight's ids serve the previous night too; accounts seen only then get ids after them.
+    let (mut dense, extra_keys) = universe.dense_or_extend(&[&previous.src, &previous.dst]);
+    let (dst, src) = (dense.pop().expect("two columns"), dense.pop().expect("two columns"));
+    let n = universe.len();
+    let all = n + extra_keys.len();
+    let to_union: Vec<u32> = (0..n as u32).collect();
+    let from_union: Vec<u32> = (0..all).map(|a| if a < n { a as u32 } else { u32::MAX }).collect();
+    let previous_graph = FollowGraph::build(all, src, dst, None);
+    let current = CurrentInUnion { graph: current, to_union: &to_union, from_union: &from_union };
+    let (mut rows, population) = follow_changes(&current, &previous_graph);
+    let keys: Vec<u64> = universe.keys().iter().chain(&extra_keys).copied().collect();
+    // Accounts seen only before have ids out of key order: sort rows by account_id.
+    rows.sort_unstable_by_key(|r| keys[r.account as usize]);
+    Changes { keys, rows, population, duplicates_removed: previous_graph.duplicates_removed }
 }
 
 #[cfg(test)]

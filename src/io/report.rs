@@ -12,7 +12,8 @@ use crate::io::dataset::list_objects;
 use crate::io::object_reader::ObjectReader;
 use crate::io::write::SUCCESS;
 use crate::report::data::Tables;
-use crate::store::Location;
+use crate::report::{render, BrandSelection};
+use crate::store::{self, Location, StorageOptions};
 use crate::tables;
 
 pub const REPORT: &str = "report.html";
@@ -70,4 +71,20 @@ pub async fn write_report(location: &Location, html: String) -> Result<()> {
         .await
         .map_err(|e| Error::storage(location.url(), "write report", e))?;
     Ok(())
+}
+
+/// `reciprocity report`: renders a finished OUT's tables to one HTML page; returns where.
+pub fn report_page(out_url: &str, brands: &[String], html: Option<&str>) -> Result<String> {
+    let options = StorageOptions::default();
+    let out = store::open(out_url, &options)?;
+    let page = match html {
+        Some(url) => store::open(url, &options)?,
+        None => out.at(REPORT),
+    };
+    let runtime = crate::io::runtime(2).map_err(|e| Error::internal("starting the I/O runtime", e))?;
+    let tables = runtime.block_on(read_tables(&out))?;
+    let selection = if brands.is_empty() { BrandSelection::Top(20) } else { BrandSelection::Ids(brands.to_vec()) };
+    let html = render(&out.url(), &tables, &selection)?;
+    runtime.block_on(write_report(&page, html))?;
+    Ok(page.url())
 }
