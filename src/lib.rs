@@ -317,7 +317,23 @@ fn run_locked(
             rejected: &manifest.rejected,
             timings: &manifest.timings_s,
         });
-        reporter.event("run", "run_end", json!({ "accounts": n, "output": manifest.output }));
+        let p = &stats.population;
+        reporter.event(
+            "run",
+            "run_end",
+            json!({
+                "output": manifest.output,
+                "accounts": p.accounts,
+                "follow_edges": p.follow_edges,
+                "interaction_events": p.interaction_events,
+                "edge_reciprocity": p.edge_reciprocity,
+                "rho": p.rho,
+                "mutual_dyads_hollow": p.mutual_dyads_hollow,
+                "brands": stats.brands.len(),
+                "rejected": manifest.rejected,
+                "seconds": manifest.timings_s.iter().map(|t| t.seconds).sum::<f64>(),
+            }),
+        );
         Ok(RunOutcome { manifest, population: stats.population, summary })
     })
 }

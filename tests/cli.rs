@@ -121,6 +121,9 @@ fn json_logs_carry_run_id_stage_and_durations() {
         assert!(stages.contains(&stage), "stage {stage} logged: {stages:?}");
     }
     assert!(lines.iter().all(|l| l["run_id"].is_string()));
+    let end = lines.iter().find(|l| l["event"] == "run_end").expect("a run_end line");
+    assert_eq!(end["accounts"], 5000);
+    assert!(end["edge_reciprocity"].is_f64() && end["rejected"]["self_loop"].is_u64());
     assert!(lines.iter().any(|l| l["seconds"].is_f64()));
 }
 
