@@ -30,6 +30,8 @@ pub struct Manifest {
     pub rejected: Rejected,
     pub accounts: u64,
     pub tables: BTreeMap<String, TableEntry>,
+    /// The report page, relative to OUT, when the run wrote one.
+    pub report: Option<String>,
     pub versions: BTreeMap<&'static str, String>,
     pub timings_s: Vec<StageTime>,
     pub warnings: Vec<String>,
@@ -64,6 +66,7 @@ impl Manifest {
             rejected,
             accounts: accounts as u64,
             tables,
+            report: job.report.then(|| crate::io::report::REPORT.to_string()),
             versions: versions(),
             timings_s: reporter.timings(),
             warnings: reporter.warnings(),

@@ -54,6 +54,8 @@ fn the_page_has_every_section_and_no_external_resources() {
     args.report = true;
     let out = fixture.run(args);
     let html = std::fs::read_to_string(out.join("report.html")).expect("run --report writes OUT/report.html");
+    let manifest = std::fs::read_to_string(out.join("_manifest.json")).unwrap();
+    assert!(manifest.contains("\"report\": \"report.html\""), "the manifest lists the page");
     for section in [
         "id=\"population\"",
         "Follow-back by audience size",
