@@ -20,6 +20,7 @@ use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
@@ -71,9 +72,17 @@ pub async fn remove_unlisted(out: &Location, tables: &[&str], keep: &BTreeSet<St
 
 /// Encodes a table as one Parquet file in memory (CPU work, no I/O).
 pub fn encode_parquet(table: &str, batch: &RecordBatch) -> Result<Bytes> {
-    let properties = WriterProperties::builder()
+    // Dictionaries only where values repeat (strings such as camp and account_type): on ids,
+    // counts and ratios the writer would build one, find it too big and fall back, per page.
+    let mut properties = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("valid level")))
-        .build();
+        .set_dictionary_enabled(false);
+    for field in batch.schema().fields() {
+        if matches!(field.data_type(), arrow_schema::DataType::Utf8) {
+            properties = properties.set_column_dictionary_enabled(ColumnPath::from(field.name().as_str()), true);
+        }
+    }
+    let properties = properties.build();
     let mut buffer = Vec::new();
     let mut writer = ArrowWriter::try_new(&mut buffer, batch.schema(), Some(properties))
         .map_err(|e| Error::internal(format!("encoding table {table}"), e))?;
