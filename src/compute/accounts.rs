@@ -5,6 +5,9 @@
 //! accounts typed `brand` plus ids the job lists.
 
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+
+use rustc_hash::FxHasher;
 
 use super::universe::Universe;
 
@@ -36,7 +39,8 @@ pub struct AccountsDropped {
 
 pub fn clean_accounts(raw: RawAccounts) -> (AccountList, AccountsDropped) {
     let mut dropped = AccountsDropped::default();
-    let mut position: HashMap<u64, usize> = HashMap::with_capacity(raw.keys.len());
+    let mut position: HashMap<u64, usize, BuildHasherDefault<FxHasher>> =
+        HashMap::with_capacity_and_hasher(raw.keys.len(), Default::default());
     let mut list = AccountList::default();
     for (i, (key, account_type)) in raw.keys.into_iter().zip(raw.types).enumerate() {
         if raw.valid.as_ref().is_some_and(|v| !v[i]) {
