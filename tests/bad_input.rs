@@ -168,3 +168,22 @@ fn interactions_may_name_accounts_absent_from_follows() {
     let four = metrics.iter().find(|r| r["account_id"].int() == Some(4)).unwrap();
     assert_eq!((four["followers"].int(), four["interactions_in"].int()), (Some(0), Some(2)));
 }
+
+#[test]
+fn hive_partition_folders_form_one_dataset() {
+    let dir = tempfile::tempdir().unwrap();
+    let part = |day: &str, rows: &[(i64, i64)]| {
+        let batch = RecordBatch::try_from_iter([
+            ("follower_id", Arc::new(Int64Array::from(rows.iter().map(|r| r.0).collect::<Vec<_>>())) as ArrayRef),
+            ("followee_id", Arc::new(Int64Array::from(rows.iter().map(|r| r.1).collect::<Vec<_>>())) as ArrayRef),
+        ])
+        .unwrap();
+        write_batch(&dir.path().join(format!("follows/dt={day}/region=eu/part-0.parquet")), &batch);
+    };
+    part("2026-11-27", &[(1, 2)]);
+    part("2026-11-28", &[(2, 1), (3, 1)]);
+    std::fs::write(dir.path().join("follows/dt=2026-11-28/_SUCCESS"), b"").unwrap();
+    let out = run_dir(dir.path(), |_| {}).unwrap();
+    let p = &read_table(&out, "population_summary")[0];
+    assert_eq!((p["follow_edges"].int(), p["mutual_dyads"].int()), (Some(3), Some(1)));
+}
