@@ -57,6 +57,23 @@ req = urllib.request.Request(url + "/$RECIPROCITY_TEST_S3_BUCKET", method="PUT")
 urllib.request.urlopen(req, timeout=5)
 PY
 
+echo "== starting a local Azure Blob server (Azurite)"
+azurite_dir="$root/target/azurite"
+if [[ ! -x "$azurite_dir/node_modules/.bin/azurite-blob" ]] && command -v npm >/dev/null 2>&1; then
+  mkdir -p "$azurite_dir"
+  (cd "$azurite_dir" && npm install --silent --no-audit --no-fund azurite@3.37.0 >/dev/null 2>&1) \
+    || echo "warning: could not install azurite; the az:// test will be skipped outside CI"
+fi
+if [[ -x "$azurite_dir/node_modules/.bin/azurite-blob" ]]; then
+  az_port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  az_data=$(mktemp -d)
+  "$azurite_dir/node_modules/.bin/azurite-blob" --blobHost 127.0.0.1 --blobPort "$az_port" --location "$az_data" \
+    --silent --skipApiVersionCheck > target/azurite.log 2>&1 &
+  azurite_pid=$!
+  trap 'kill $moto_pid $azurite_pid 2>/dev/null || true' EXIT
+  export RECIPROCITY_TEST_AZURITE_URL="http://127.0.0.1:$az_port"
+fi
+
 # Tests that need the S3 server or Python fail here rather than skip.
 export RECIPROCITY_REQUIRE_SERVICES=1
 export RECIPROCITY_TEST_PYTHON="$venv/bin/python"
