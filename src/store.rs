@@ -199,9 +199,11 @@ fn memory_store(name: &str) -> Arc<dyn ObjectStore> {
 
 fn client_options(options: &StorageOptions) -> ClientOptions {
     // Whole-request timeouts would cut large downloads short; a read timeout fires only on a
-    // stall. AWS_ALLOW_HTTP is re-read here because with_client_options replaces what
-    // from_env set.
-    let allow_http = std::env::var("AWS_ALLOW_HTTP").is_ok_and(|v| v.eq_ignore_ascii_case("true"));
+    // stall. *_ALLOW_HTTP is re-read here because with_client_options replaces what from_env
+    // set (plain http is for local emulators and test servers).
+    let allow_http = ["AWS_ALLOW_HTTP", "GOOGLE_ALLOW_HTTP", "AZURE_ALLOW_HTTP"]
+        .iter()
+        .any(|name| std::env::var(name).is_ok_and(|v| v.eq_ignore_ascii_case("true")));
     ClientOptions::new()
         .with_allow_http(allow_http)
         .with_connect_timeout(options.connect_timeout)
