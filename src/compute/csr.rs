@@ -58,6 +58,12 @@ fn offsets_and_cursors(n: usize, histograms: &mut [Vec<u32>]) -> Vec<usize> {
 /// Groups `items[i]` under `sources[i]` (each < n), stably.
 pub fn group_by_source<T: Copy + Send + Sync>(n: usize, sources: &[u32], items: &[T]) -> Grouped<T> {
     assert_eq!(sources.len(), items.len());
+    group_rows_by_source(n, sources, |row| items[row])
+}
+
+/// Groups the item `make(i)` of each row i under `sources[i]`, stably: the item is built where
+/// it is written, so columns need not be zipped into an array of items first.
+pub fn group_rows_by_source<T: Send + Sync>(n: usize, sources: &[u32], make: impl Fn(usize) -> T + Sync) -> Grouped<T> {
     let rows = sources.len();
     let chunks = rayon::current_num_threads().max(1).min(rows.max(1));
     let chunk_len = rows.div_ceil(chunks).max(1);
@@ -68,18 +74,17 @@ pub fn group_by_source<T: Copy + Send + Sync>(n: usize, sources: &[u32], items: 
 
     let mut out: Vec<T> = Vec::with_capacity(rows);
     let target = SharedOut(out.as_mut_ptr());
-    sources.par_chunks(chunk_len).zip(items.par_chunks(chunk_len)).zip(histograms.par_iter_mut()).for_each(
-        |((part, values), cursor)| {
-            for (&s, &v) in part.iter().zip(values) {
-                let slot = offsets[s as usize] + cursor[s as usize] as usize;
-                cursor[s as usize] += 1;
-                // SAFETY: slots of source s are offsets[s]..offsets[s+1]; each chunk owns its
-                // own sub-range of them (prefix sums above), and within a chunk the cursor
-                // only increases: every index < rows is written exactly once.
-                unsafe { target.at(slot).write(v) };
-            }
-        },
-    );
+    sources.par_chunks(chunk_len).enumerate().zip(histograms.par_iter_mut()).for_each(|((chunk, part), cursor)| {
+        for (i, &s) in part.iter().enumerate() {
+            let v = make(chunk * chunk_len + i);
+            let slot = offsets[s as usize] + cursor[s as usize] as usize;
+            cursor[s as usize] += 1;
+            // SAFETY: slots of source s are offsets[s]..offsets[s+1]; each chunk owns its
+            // own sub-range of them (prefix sums above), and within a chunk the cursor
+            // only increases: every index < rows is written exactly once.
+            unsafe { target.at(slot).write(v) };
+        }
+    });
     // SAFETY: all `rows` slots were written above.
     unsafe { out.set_len(rows) };
     Grouped { offsets, items: out }

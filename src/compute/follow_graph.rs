@@ -8,7 +8,7 @@
 
 use rayon::prelude::*;
 
-use super::csr::{group_by_source, transpose};
+use super::csr::{group_by_source, group_rows_by_source, transpose};
 use super::NULL_TS;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -62,9 +62,8 @@ impl FollowGraph {
     pub fn build(n: usize, src: Vec<u32>, dst: Vec<u32>, created: Option<Vec<i64>>) -> FollowGraph {
         let Some(created) = created else { return Self::build_untimed(n, src, dst) };
         let rows = src.len();
-        let items: Vec<(u32, i64)> = dst.into_par_iter().zip(created).collect();
-        let mut grouped = group_by_source(n, &src, &items);
-        drop((items, src));
+        let mut grouped = group_rows_by_source(n, &src, |i| (dst[i], created[i]));
+        drop((dst, created, src));
         let kept: Vec<usize> = grouped.lists_mut().into_par_iter().map(dedup_list).collect();
         let (offsets, targets, created) = grouped.gather(&kept, |&(b, t)| (b, t));
         drop(grouped);

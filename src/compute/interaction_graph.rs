@@ -6,7 +6,7 @@
 
 use rayon::prelude::*;
 
-use super::csr::{group_by_source, transpose};
+use super::csr::{group_rows_by_source, transpose};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct InteractionGraph {
@@ -46,9 +46,8 @@ impl InteractionGraph {
     /// Takes the columns by value so each is freed as soon as it has been used.
     pub fn build(n: usize, actor: Vec<u32>, target: Vec<u32>) -> InteractionGraph {
         let events = actor.len() as u64;
-        let items: Vec<(u32, u32)> = target.into_par_iter().map(|t| (t, 1)).collect();
-        let mut grouped = group_by_source(n, &actor, &items);
-        drop((items, actor));
+        let mut grouped = group_rows_by_source(n, &actor, |i| (target[i], 1u32));
+        drop((target, actor));
         let kept: Vec<usize> = grouped.lists_mut().into_par_iter().map(count_list).collect();
         let (offsets, targets, counts) = grouped.gather(&kept, |&(t, c)| (t, u64::from(c)));
         drop(grouped);
