@@ -94,6 +94,21 @@ fn job_file_with_set_and_date_and_a_rerun_with_overwrite() {
 }
 
 #[test]
+fn tables_are_byte_identical_whatever_the_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut outputs = Vec::new();
+    for threads in ["1", "3"] {
+        let out = dir.path().join(threads);
+        let mut args = sample_args(&out);
+        args.extend(["--threads".into(), threads.into()]);
+        let o = run(&refs(&args));
+        assert!(o.status.success(), "{}", stderr(&o));
+        outputs.push(table_bytes(&out));
+    }
+    assert_eq!(outputs[0], outputs[1]);
+}
+
+#[test]
 fn a_completed_out_is_refused_without_overwrite() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");

@@ -145,7 +145,8 @@ pub fn write_tables(
     let parts: Vec<(&str, usize, RecordBatch)> = batches
         .iter()
         .flat_map(|(name, batch)| {
-            let count = batch.num_rows().div_ceil(ROWS_PER_PART).clamp(1, rayon::current_num_threads().max(1));
+            // By rows only, never by threads: the same inputs give the same objects anywhere.
+            let count = batch.num_rows().div_ceil(ROWS_PER_PART).max(1);
             let per_part = batch.num_rows().div_ceil(count).max(1);
             (0..count).map(move |i| {
                 let start = (i * per_part).min(batch.num_rows());
