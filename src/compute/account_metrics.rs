@@ -11,7 +11,7 @@ use super::concentration::{concentration, Concentration};
 use super::follow_graph::FollowGraph;
 use super::interaction_graph::InteractionGraph;
 use super::stats::{gini, median_i64};
-use super::NULL_TS;
+use super::{ratio, seek, NULL_TS};
 
 const NS_PER_S: f64 = 1e9;
 
@@ -93,10 +93,6 @@ pub struct AccountPass {
     pub latencies_ns: Vec<i64>,
 }
 
-fn ratio(numerator: u64, denominator: u64) -> Option<f64> {
-    (denominator > 0).then(|| numerator as f64 / denominator as f64)
-}
-
 /// Computes every account's row.
 pub fn account_metrics(follows: &FollowGraph, interactions: &InteractionGraph, rule: &CampRule) -> AccountPass {
     let n = follows.accounts();
@@ -115,15 +111,6 @@ pub fn account_metrics(follows: &FollowGraph, interactions: &InteractionGraph, r
         rows.push(row);
     }
     AccountPass { rows, latencies_ns }
-}
-
-/// Advances `at` in the sorted `list` to the first element ≥ `x`; true if it equals `x`.
-#[inline]
-fn seek(list: &[u32], at: &mut usize, x: u32) -> bool {
-    while *at < list.len() && list[*at] < x {
-        *at += 1;
-    }
-    *at < list.len() && list[*at] == x
 }
 
 fn account_row(

@@ -8,6 +8,7 @@ use super::account_metrics::AccountRow;
 use super::follow_graph::FollowGraph;
 use super::interaction_graph::InteractionGraph;
 use super::reach::{self, Marks, SampledFollowers};
+use super::{ratio, seek};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct BrandRow {
@@ -25,10 +26,6 @@ pub struct BrandRow {
     pub engagement_from_followers_share: Option<f64>,
     pub top1pct_engager_share: Option<f64>,
     pub reach_2hop: u64,
-}
-
-fn ratio(numerator: u64, denominator: u64) -> Option<f64> {
-    (denominator > 0).then(|| numerator as f64 / denominator as f64)
 }
 
 /// One row per brand (dense ids, ascending and distinct).
@@ -60,10 +57,7 @@ pub fn brand_audience(
                     let followers = follows.followers(b);
                     let (mut followers_engaged, mut from_followers, mut at) = (0u64, 0u64, 0usize);
                     for (&actor, &c) in engagers.iter().zip(counts_in) {
-                        while at < followers.len() && followers[at] < actor {
-                            at += 1;
-                        }
-                        if at < followers.len() && followers[at] == actor {
+                        if seek(followers, &mut at, actor) {
                             followers_engaged += 1;
                             from_followers += c;
                         }

@@ -9,6 +9,7 @@ use rayon::prelude::*;
 
 use super::clean::EdgeRows;
 use super::follow_graph::FollowGraph;
+use super::ratio;
 use super::universe::Universe;
 
 /// One account's changes (dense id in U').
@@ -165,7 +166,6 @@ pub fn follow_changes(current: &CurrentInUnion, previous: &FollowGraph) -> (Vec<
     let p_mutual_dyads = sum(&|r| r.1) / 2;
     let p_asymmetric = p_edges - 2 * p_mutual_dyads;
     let mutual_dyads_lost = sum(&|r| r.0.mutuals_lost) / 2;
-    let ratio = |a: u64, b: u64| (b > 0).then(|| a as f64 / b as f64);
     let population = PopulationChanges {
         edges_added: sum(&|r| r.0.follows_added),
         edges_removed: sum(&|r| r.0.follows_removed),

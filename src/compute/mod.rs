@@ -21,3 +21,18 @@ pub mod universe;
 
 /// Marks a null timestamp (an instant in 1677 that real data does not hold).
 pub const NULL_TS: i64 = i64::MIN;
+
+/// numerator / denominator, null when the denominator is 0 (the contract's rule for ratios).
+pub fn ratio(numerator: u64, denominator: u64) -> Option<f64> {
+    (denominator > 0).then(|| numerator as f64 / denominator as f64)
+}
+
+/// Advances `at` in the sorted `list` to the first element ≥ `x`; true if it equals `x`.
+/// Walking several sorted neighbour lists together this way replaces random lookups.
+#[inline]
+pub fn seek(list: &[u32], at: &mut usize, x: u32) -> bool {
+    while *at < list.len() && list[*at] < x {
+        *at += 1;
+    }
+    *at < list.len() && list[*at] == x
+}

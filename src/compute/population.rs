@@ -34,7 +34,7 @@ pub struct Population {
     pub camps: [u64; 4],
 }
 
-fn ratio(numerator: f64, denominator: f64) -> Option<f64> {
+fn float_ratio(numerator: f64, denominator: f64) -> Option<f64> {
     (denominator != 0.0).then(|| numerator / denominator)
 }
 
@@ -50,10 +50,10 @@ pub fn population(follows: &FollowGraph, interactions: &InteractionGraph, pass: 
     let all_dyads = i128::from(n) * (i128::from(n) - 1) / 2;
     let null_dyads = i64::try_from(all_dyads - i128::from(m) - i128::from(a)).expect("n < 2^32");
 
-    let edge_reciprocity = ratio(2.0 * m as f64, e as f64);
-    let density = ratio(e as f64, n as f64 * (n as f64 - 1.0)).filter(|_| n >= 2);
+    let edge_reciprocity = float_ratio(2.0 * m as f64, e as f64);
+    let density = float_ratio(e as f64, n as f64 * (n as f64 - 1.0)).filter(|_| n >= 2);
     let rho = match (edge_reciprocity, density) {
-        (Some(r), Some(d)) => ratio(r - d, 1.0 - d),
+        (Some(r), Some(d)) => float_ratio(r - d, 1.0 - d),
         _ => None,
     };
 
@@ -75,12 +75,12 @@ pub fn population(follows: &FollowGraph, interactions: &InteractionGraph, pass: 
         asymmetric_dyads: a,
         null_dyads,
         edge_reciprocity,
-        dyad_reciprocity: ratio(m as f64, (m + a) as f64),
+        dyad_reciprocity: float_ratio(m as f64, (m + a) as f64),
         density,
         rho,
         interaction_events: interactions.events,
-        interaction_pair_reciprocity: ratio(reciprocated_pairs as f64, pairs),
-        interaction_reciprocity: ratio(reciprocated_events as f64, interactions.events as f64),
+        interaction_pair_reciprocity: float_ratio(reciprocated_pairs as f64, pairs),
+        interaction_reciprocity: float_ratio(reciprocated_events as f64, interactions.events as f64),
         followback_latency_median_s: median_i64(&mut pass.latencies_ns.clone()).map(|ns| ns / 1e9),
         mutual_dyads_engaged: rows.par_iter().map(|r| r.mutuals_engaged).sum::<u64>() / 2,
         mutual_dyads_hollow: rows.par_iter().map(|r| r.mutuals_hollow).sum::<u64>() / 2,
