@@ -95,10 +95,17 @@ pub struct RunArgs {
     /// How progress and the end-of-run report are written to stderr [default: text].
     #[arg(long, value_enum)]
     pub log_format: Option<LogFormat>,
-    /// Refuse, before reading data, a run expected to need more memory than this
-    /// (e.g. 16GiB) [default: 80% of the machine's memory].
+    /// Memory the run may use (e.g. 16GiB); a run expected to need more is computed in
+    /// buckets spilled to --spill-dir [default: 80% of the machine's memory].
     #[arg(long, value_name = "SIZE")]
     pub memory_limit: Option<String>,
+    /// Compute in K buckets of accounts, one after another, spilled to --spill-dir
+    /// (out of core) [default: in memory, or as many buckets as --memory-limit needs].
+    #[arg(long, value_name = "K")]
+    pub buckets: Option<usize>,
+    /// Local folder for a bucketed run's spill files [default: the system's temp dir].
+    #[arg(long, value_name = "DIR")]
+    pub spill_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

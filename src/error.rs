@@ -78,6 +78,15 @@ pub enum Error {
     #[error("resource limit: {0}")]
     Resource(String),
 
+    /// A bucketed run's local spill files failed (disk full, no permission, ...).
+    #[error("spill file {path} during {operation}")]
+    Spill {
+        path: String,
+        operation: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+
     /// Building an output table failed; a bug, not bad input.
     #[error("internal error while {context}")]
     Internal {
@@ -121,7 +130,7 @@ impl Error {
                 object_store::Error::NotFound { .. } => ExitCode::BadInput,
                 _ => ExitCode::Storage,
             },
-            Error::Resource(_) => ExitCode::ResourceLimit,
+            Error::Resource(_) | Error::Spill { .. } => ExitCode::ResourceLimit,
             Error::Locked { .. } => ExitCode::Busy,
             Error::Internal { .. } => ExitCode::Internal,
         }

@@ -4,7 +4,7 @@
 //! are errors. `{date}` and `{prev_date}` in URLs expand from `--date` (default: today in
 //! UTC — the one place the clock is read). Nothing downstream re-checks what is checked here.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate};
@@ -109,8 +109,13 @@ pub struct Job {
     pub threads: Option<usize>,
     pub log_format: LogFormat,
     pub storage: StorageOptions,
-    /// Bytes a run may need; checked against the inputs' row counts before reading them.
+    /// Bytes a run may use; checked against the inputs' row counts before reading them.
     pub memory_limit: Option<u64>,
+    /// Buckets of accounts to compute one after another (out of core); `None`: in memory
+    /// unless the memory limit needs buckets.
+    pub buckets: Option<usize>,
+    /// Where a bucketed run spills its rows.
+    pub spill_dir: PathBuf,
     /// A `_LOCK` older than this is taken over (its run is presumed dead).
     pub stale_lock_after: Duration,
 }
@@ -164,6 +169,8 @@ struct RunSection {
     log_format: Option<LogFormat>,
     memory_limit: Option<String>,
     stale_lock_after_s: Option<f64>,
+    buckets: Option<usize>,
+    spill_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -263,6 +270,8 @@ impl Job {
             log_format: args.log_format.or(file.run.log_format).unwrap_or(LogFormat::Text),
             storage,
             memory_limit,
+            buckets: args.buckets.or(file.run.buckets),
+            spill_dir: args.spill_dir.clone().or(file.run.spill_dir).unwrap_or_else(std::env::temp_dir),
             stale_lock_after,
         };
         job.validate()?;
@@ -292,6 +301,14 @@ impl Job {
         }
         if self.threads == Some(0) {
             return Err(Error::Config("threads must be at least 1".into()));
+        }
+        if let Some(k) = self.buckets {
+            if !(1..=crate::resources::MAX_BUCKETS).contains(&k) {
+                return Err(Error::Config(format!(
+                    "buckets = {k}: use 1 to {} (or leave it out to let the memory limit decide)",
+                    crate::resources::MAX_BUCKETS
+                )));
+            }
         }
         Ok(())
     }

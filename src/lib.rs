@@ -7,10 +7,16 @@
 //!            -> write tables -> manifest -> _SUCCESS -> human summary
 //! ```
 //!
+//! The compute step runs in one of two ways, with the same kernels: in memory (the whole
+//! graph at once, the fast path), or in buckets of accounts spilled to local disk
+//! (`bucketed`, out of core) when the memory limit asks for it. Both hand the same
+//! [`Computed`] to `publish`, so their tables are byte-identical.
+//!
 //! `job` and `cli` parse and validate; `io` and `store` are the only async, I/O-doing code;
 //! `compute` holds pure kernels; `tables`, `manifest` and `summary` turn results into bytes
 //! and text.
 
+mod bucketed;
 pub mod cli;
 pub mod compute;
 pub mod error;
@@ -20,6 +26,7 @@ pub mod io;
 pub mod job;
 pub mod manifest;
 pub mod progress;
+mod publish;
 pub mod report;
 pub mod resources;
 pub mod store;
@@ -27,27 +34,25 @@ pub mod summary;
 pub mod tables;
 pub mod validate;
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use arrow_array::RecordBatch;
 use serde_json::json;
 
 use compute::account_metrics::{account_metrics, AccountPass, CampRule};
 use compute::accounts::{brands, clean_accounts, AccountTypes};
 use compute::brands::{brand_audience, BrandRow};
-use compute::by_followers::by_followers;
 use compute::clean::{clean_edges, EdgeRows, Window};
 use compute::follow_changes::compare_nights;
 use compute::follow_graph::FollowGraph;
 use compute::interaction_graph::InteractionGraph;
-use compute::population::{population, Population};
+use compute::population::{population, GraphTotals, Population};
+use compute::reach::Followers;
 use compute::universe::{Universe, MAX_ACCOUNTS};
 use error::{Error, Result};
 use id_type::IdType;
 use io::inputs::{read_inputs, scan_inputs};
 use io::lock;
-use io::write::{check_output, mark_success, remove_unlisted, write_manifest, write_tables};
+use io::write::check_output;
 use job::Job;
 use manifest::{Manifest, Rejected};
 use progress::Reporter;
@@ -96,16 +101,17 @@ pub fn run(job: &Job, reporter: &Reporter) -> Result<RunOutcome> {
     engine.runtime.block_on(check_output(&out, job.overwrite))?;
     // Footers and the memory check come before the lock: a run refused there writes nothing.
     let scanned = scan(job, reporter, &engine)?;
+    let execution = resources::plan(scanned.1, job.memory_limit, job.buckets)?;
     let lock =
         engine.runtime.block_on(lock::acquire(&out, reporter.run_id(), job.stale_lock_after, |m| reporter.warn(m)))?;
-    let outcome = run_locked(job, reporter, &engine, &out, scanned);
+    let outcome = run_locked(job, reporter, &engine, &out, scanned, execution);
     let released = engine.runtime.block_on(lock.release());
     let outcome = outcome?;
     released?;
     Ok(outcome)
 }
 
-/// Lists the inputs and checks their footers, then whether the run fits in memory.
+/// Lists the inputs and checks their footers; counts their rows for the memory plan.
 pub(crate) fn scan(
     job: &Job,
     reporter: &Reporter,
@@ -123,9 +129,6 @@ pub(crate) fn scan(
         accounts: rows(&scans.accounts),
         previous_follows: rows(&scans.previous_follows),
     };
-    if let Some(limit) = job.memory_limit {
-        resources::check(input_rows, limit)?;
-    }
     Ok((scans, input_rows))
 }
 
@@ -234,18 +237,44 @@ fn run_locked(
     engine: &Engine,
     out: &store::Location,
     scanned: (io::inputs::Scans, resources::InputRows),
+    execution: resources::Execution,
 ) -> Result<RunOutcome> {
     let started_at = chrono::Utc::now();
+    let computed = match execution {
+        resources::Execution::InMemory => compute_in_memory(job, reporter, engine, scanned)?,
+        resources::Execution::Buckets(count) => bucketed::compute(job, reporter, engine, scanned, count)?,
+    };
+    engine.pool.install(|| publish::publish(job, reporter, engine, out, computed, started_at))
+}
+
+/// Everything a run computed, in memory or bucket by bucket, ready to be written.
+pub(crate) struct Computed {
+    pub(crate) scans: io::inputs::Scans,
+    pub(crate) universe: Universe,
+    pub(crate) types: AccountTypes,
+    pub(crate) pass: AccountPass,
+    pub(crate) population: Population,
+    pub(crate) brands: Vec<BrandRow>,
+    pub(crate) changes: Option<compute::follow_changes::Changes>,
+    /// Every input's cleaning counts, the previous night's included.
+    pub(crate) rejected: Rejected,
+    pub(crate) execution: manifest::ExecutionEntry,
+}
+
+/// The in-memory path: the whole graph at once.
+fn compute_in_memory(
+    job: &Job,
+    reporter: &Reporter,
+    engine: &Engine,
+    scanned: (io::inputs::Scans, resources::InputRows),
+) -> Result<Computed> {
     let prepared = prepare(job, reporter, engine, scanned)?;
     let Prepared { scans, universe, account_list, follow_graph, interaction_graph, previous, rejected, .. } = prepared;
-    let id_type = scans.id_type;
-    let n = universe.len();
     let (previous, previous_drops) = previous;
-
     engine.pool.install(|| {
         let stats = reporter.stage(
             "stats",
-            || stats(job, id_type, reporter, &universe, &account_list, &follow_graph, &interaction_graph),
+            || stats(job, scans.id_type, reporter, &universe, &account_list, &follow_graph, &interaction_graph),
             |s| json!({ "brands": s.brands.len() }),
         )?;
         let changes = match previous {
@@ -256,102 +285,15 @@ fn run_locked(
                 |c| json!({ "accounts_changed": c.rows.len(), "edges_added": c.population.edges_added }),
             )?),
         };
-
-        // write tables -> manifest -> _SUCCESS
-        let keys = universe.keys();
-        let batches = {
-            let mut batches: Vec<(&str, RecordBatch)> = vec![
-                (tables::ACCOUNT_METRICS, tables::account_metrics(id_type, keys, &stats.types, &stats.pass.rows)?),
-                (
-                    tables::POPULATION_SUMMARY,
-                    tables::population_summary(&stats.population, changes.as_ref().map(|c| &c.population))?,
-                ),
-                (tables::RECIPROCITY_BY_FOLLOWERS, tables::reciprocity_by_followers(&by_followers(&stats.pass.rows))?),
-                (
-                    tables::BRAND_AUDIENCE,
-                    tables::brand_audience(id_type, keys, &stats.brands, job.params.reach_2hop_estimate)?,
-                ),
-            ];
-            if let Some(c) = &changes {
-                batches.push((tables::FOLLOW_CHANGES, tables::follow_changes(id_type, &c.keys, &c.rows)?));
-            }
-            batches
-        };
-        let written = reporter.stage(
-            "write",
-            || write_tables(&engine.runtime, out, &batches),
-            |w| json!({ "tables": w.len() }),
-        )?;
-        if job.report {
-            reporter.stage(
-                "report",
-                || {
-                    let html = report::render(&out.url(), &report_tables(&batches), &report::BrandSelection::Top(20))?;
-                    let page = out.at(io::report::REPORT);
-                    engine.runtime.block_on(io::report::write_report(&page, html))
-                },
-                |_| json!({ "path": io::report::REPORT }),
-            )?;
-        }
-
-        let duplicates_previous = changes.as_ref().map(|c| c.duplicates_removed);
-        let rejected = rejected.with_previous(previous_drops, duplicates_previous);
-        let manifest = Manifest::new(job, reporter, out, &scans, id_type, n, rejected, written, started_at);
-        let json =
-            serde_json::to_string_pretty(&manifest).map_err(|e| Error::internal("serializing the manifest", e))?;
-        let listed: BTreeSet<String> =
-            manifest.tables.values().flat_map(|t| t.objects.iter().map(|o| o.path.clone())).collect();
-        engine.runtime.block_on(async {
-            write_manifest(out, json).await?;
-            remove_unlisted(out, &TABLES, &listed).await?;
-            mark_success(out).await
-        })?;
-
-        // human summary
-        let summary = summary::render(&summary::SummaryInput {
-            out: &manifest.output,
-            population: &stats.population,
-            changes: changes.as_ref().map(|c| &c.population),
-            top_brands: summary::top_brands(&stats.brands, id_type, keys, 5),
-            brands: stats.brands.len(),
-            rejected: &manifest.rejected,
-            timings: &manifest.timings_s,
-        });
-        let p = &stats.population;
-        reporter.event(
-            "run",
-            "run_end",
-            json!({
-                "output": manifest.output,
-                "accounts": p.accounts,
-                "follow_edges": p.follow_edges,
-                "interaction_events": p.interaction_events,
-                "edge_reciprocity": p.edge_reciprocity,
-                "rho": p.rho,
-                "mutual_dyads_hollow": p.mutual_dyads_hollow,
-                "brands": stats.brands.len(),
-                "rejected": manifest.rejected,
-                "seconds": manifest.timings_s.iter().map(|t| t.seconds).sum::<f64>(),
-            }),
-        );
-        Ok(RunOutcome { manifest, population: stats.population, summary })
+        let rejected = rejected.with_previous(previous_drops, changes.as_ref().map(|c| c.duplicates_removed));
+        let Stats { types, pass, population, brands } = stats;
+        let execution = manifest::ExecutionEntry::in_memory();
+        Ok(Computed { scans, universe, types, pass, population, brands, changes, rejected, execution })
     })
 }
 
 pub use io::report::report_page;
 pub use validate::{validate, Validation};
-
-/// The report's view of tables still in memory.
-fn report_tables(batches: &[(&str, RecordBatch)]) -> report::data::Tables {
-    let table = |name: &str| batches.iter().filter(|(n, _)| *n == name).map(|(_, b)| b.clone()).collect();
-    report::data::Tables {
-        account_metrics: table(tables::ACCOUNT_METRICS),
-        population_summary: table(tables::POPULATION_SUMMARY),
-        reciprocity_by_followers: table(tables::RECIPROCITY_BY_FOLLOWERS),
-        brand_audience: table(tables::BRAND_AUDIENCE),
-        follow_changes: table(tables::FOLLOW_CHANGES),
-    }
-}
 
 pub(crate) type Cleaning<T, D> = (Option<T>, Option<D>);
 
@@ -380,15 +322,33 @@ fn stats(
     follow_graph: &FollowGraph,
     interaction_graph: &InteractionGraph,
 ) -> Result<Stats> {
-    let rule = CampRule {
+    let types = AccountTypes::build(universe, account_list);
+    let pass = account_metrics(follow_graph, interaction_graph, &camp_rule(job));
+    let population = population(GraphTotals::of(follow_graph, interaction_graph), &pass);
+    let brand_ids = brand_ids(job, id_type, reporter, universe, &types);
+    let sample = (job.params.reach_2hop_estimate && !brand_ids.is_empty())
+        .then(|| compute::reach::SampledFollowers::build(Followers::of_graph(follow_graph), universe.keys()));
+    let brands = brand_audience(&brand_ids, follow_graph, interaction_graph, &pass.rows, sample.as_ref());
+    Ok(Stats { types, pass, population, brands })
+}
+
+pub(crate) fn camp_rule(job: &Job) -> CampRule {
+    CampRule {
         min_followers: job.params.min_followers,
         follows_back_all_rate: job.params.follows_back_all_rate,
         selective_rate: job.params.selective_rate,
-    };
-    let types = AccountTypes::build(universe, account_list);
-    let pass = account_metrics(follow_graph, interaction_graph, &rule);
-    let population = population(follow_graph, interaction_graph, &pass);
+    }
+}
 
+/// Dense ids of the brands: accounts typed `brand` and the ids the job lists (a listed id
+/// that is not an account is a warning, not an error).
+pub(crate) fn brand_ids(
+    job: &Job,
+    id_type: IdType,
+    reporter: &Reporter,
+    universe: &Universe,
+    types: &AccountTypes,
+) -> Vec<u32> {
     let mut listed_keys = Vec::new();
     let mut not_accounts = Vec::new();
     for &id in &job.params.brands {
@@ -397,15 +357,12 @@ fn stats(
             None => not_accounts.push(id.to_string()),
         }
     }
-    let (brand_ids, missing) = brands(universe, &types, &listed_keys);
+    let (brand_ids, missing) = brands(universe, types, &listed_keys);
     not_accounts.extend(missing.iter().map(|&k| id_type.id_of(k).to_string()));
     if !not_accounts.is_empty() {
         reporter.warn(format!("listed brands that are not accounts: {}", not_accounts.join(", ")));
     }
-    let sample = (job.params.reach_2hop_estimate && !brand_ids.is_empty())
-        .then(|| compute::reach::SampledFollowers::build(follow_graph, universe.keys()));
-    let brands = brand_audience(&brand_ids, follow_graph, interaction_graph, &pass.rows, sample.as_ref());
-    Ok(Stats { types, pass, population, brands })
+    brand_ids
 }
 
 /// An id for this run's log lines and manifest (not part of any result).

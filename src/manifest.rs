@@ -34,6 +34,7 @@ pub struct Manifest {
     pub report: Option<String>,
     pub versions: BTreeMap<&'static str, String>,
     pub timings_s: Vec<StageTime>,
+    pub execution: ExecutionEntry,
     pub warnings: Vec<String>,
 }
 
@@ -50,6 +51,7 @@ impl Manifest {
         accounts: usize,
         rejected: Rejected,
         tables: BTreeMap<String, TableEntry>,
+        execution: ExecutionEntry,
         started_at: chrono::DateTime<chrono::Utc>,
     ) -> Manifest {
         let stamp = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
@@ -69,8 +71,29 @@ impl Manifest {
             report: job.report.then(|| crate::io::report::REPORT.to_string()),
             versions: versions(),
             timings_s: reporter.timings(),
+            execution,
             warnings: reporter.warnings(),
         }
+    }
+}
+
+/// How the run executed: in memory, or in buckets spilled to local disk.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ExecutionEntry {
+    /// `in_memory` or `buckets`.
+    pub mode: &'static str,
+    pub buckets: Option<usize>,
+    /// Bytes written to (and read back from) the spill folder.
+    pub spill_bytes: Option<u64>,
+}
+
+impl ExecutionEntry {
+    pub fn in_memory() -> ExecutionEntry {
+        ExecutionEntry { mode: "in_memory", buckets: None, spill_bytes: None }
+    }
+
+    pub fn buckets(count: usize, spill_bytes: u64) -> ExecutionEntry {
+        ExecutionEntry { mode: "buckets", buckets: Some(count), spill_bytes: Some(spill_bytes) }
     }
 }
 

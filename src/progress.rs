@@ -68,15 +68,17 @@ impl Reporter {
 
     /// A progress bar over `total` units (hidden unless text mode on a terminal).
     pub fn bar(&self, message: &str, total: u64) -> ProgressBar {
+        self.bar_of(message, total, "rows")
+    }
+
+    /// A progress bar over `total` of some `unit` (hidden unless text mode on a terminal).
+    pub fn bar_of(&self, message: &str, total: u64, unit: &str) -> ProgressBar {
         if !self.draw_bars {
             return ProgressBar::hidden();
         }
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-        bar.set_style(
-            ProgressStyle::with_template("{msg:>12} [{bar:30}] {human_pos}/{human_len} rows ({eta})")
-                .expect("valid template")
-                .progress_chars("=> "),
-        );
+        let template = format!("{{msg:>12}} [{{bar:30}}] {{human_pos}}/{{human_len}} {unit} ({{eta}})");
+        bar.set_style(ProgressStyle::with_template(&template).expect("valid template").progress_chars("=> "));
         bar.set_message(message.to_string());
         bar
     }

@@ -1,7 +1,8 @@
 //! Memory: how much a run will need, from input row counts, and how much it may use.
 //!
 //! Checked right after the footers are read, before anything heavy: a run that would not fit
-//! fails in seconds with a clear message (exit 5) instead of meeting the OOM killer an hour in.
+//! in memory is computed in buckets (out of core) instead of meeting the OOM killer an hour
+//! in, and one that cannot fit even so fails in seconds with a clear message (exit 5).
 //! The per-row figures are measured peaks (docs/benchmarks.md) with headroom.
 
 use crate::error::{Error, Result};
@@ -32,20 +33,75 @@ pub fn estimate_bytes(rows: InputRows) -> u64 {
         + rows.previous_follows * BYTES_PER_PREVIOUS_FOLLOW
 }
 
-/// Fails if the estimate is above the limit.
-pub fn check(rows: InputRows, limit: u64) -> Result<()> {
-    let need = estimate_bytes(rows);
-    if need > limit {
+/// The most buckets a run may use (each is a few files open at once while spilling).
+pub const MAX_BUCKETS: usize = 1024;
+
+/// Bytes per account that a bucketed run holds from start to end: its key in the universe
+/// and the key's index, its finished metrics row, its type and its followers-list offset.
+const BYTES_PER_ACCOUNT_HELD: u64 = 320;
+/// Bytes per follow held for the brands' 2-hop walk (every account's followers, as u32).
+const BYTES_PER_FOLLOW_HELD_FOR_REACH: u64 = 4;
+
+/// How a run executes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Execution {
+    /// Everything in memory at once (the fast path).
+    InMemory,
+    /// Buckets of accounts computed one after another from spill files; `None`: as many
+    /// as the memory limit needs, decided once the number of accounts is known.
+    Buckets(Option<usize>),
+}
+
+/// Decides from the footers' row counts how the run executes: in memory when it fits under
+/// the limit, else in buckets (unless the job fixed the bucket count). A limit too small
+/// for even the bucketed run's fixed needs fails here, before anything is read.
+pub fn plan(rows: InputRows, limit: Option<u64>, buckets: Option<usize>) -> Result<Execution> {
+    match (buckets, limit) {
+        (Some(k), _) => Ok(Execution::Buckets(Some(k))),
+        (None, Some(limit)) if estimate_bytes(rows) > limit => {
+            if limit < 2 * BASELINE {
+                return Err(Error::Resource(format!(
+                    "this run needs about {} of memory for {} follow and {} interaction rows, and even computed \
+                     in buckets at least {}, above the limit of {}; raise --memory-limit (or run.memory_limit)",
+                    human(estimate_bytes(rows)),
+                    rows.follows,
+                    rows.interactions,
+                    human(2 * BASELINE),
+                    human(limit)
+                )));
+            }
+            Ok(Execution::Buckets(None))
+        }
+        _ => Ok(Execution::InMemory),
+    }
+}
+
+/// The bucket count that keeps a bucketed run under `limit`, once the number of accounts is
+/// known: what every bucket shares (the accounts) comes off the top, and each bucket's graph
+/// must fit in the rest. Fails when the accounts alone leave too little.
+pub fn buckets_for(rows: InputRows, accounts: u64, with_reach: bool, limit: u64) -> Result<usize> {
+    let held = BASELINE
+        + accounts * BYTES_PER_ACCOUNT_HELD
+        + if with_reach { rows.follows * BYTES_PER_FOLLOW_HELD_FOR_REACH } else { 0 };
+    let graph = estimate_bytes(rows) - BASELINE;
+    let room = limit.saturating_sub(held);
+    if room < limit / 4 {
         return Err(Error::Resource(format!(
-            "this run needs about {} of memory for {} follow and {} interaction rows, above the limit of {}; \
-             raise --memory-limit (or run.memory_limit) on a machine that has it",
-            human(need),
-            rows.follows,
-            rows.interactions,
+            "{accounts} accounts need about {} of memory for the whole run, which leaves too little of the \
+             {} limit for their follows; raise --memory-limit (or run.memory_limit) on a machine that has it",
+            human(held),
             human(limit)
         )));
     }
-    Ok(())
+    let k = graph.div_ceil(room).max(2) as usize;
+    if k > MAX_BUCKETS {
+        return Err(Error::Resource(format!(
+            "{} follow rows would need {k} buckets under the {} limit (at most {MAX_BUCKETS}); raise --memory-limit",
+            rows.follows,
+            human(limit)
+        )));
+    }
+    Ok(k)
 }
 
 /// "1.5 GiB".
@@ -111,10 +167,21 @@ mod tests {
     }
 
     #[test]
-    fn a_run_above_the_limit_is_refused_early() {
+    fn a_run_above_the_limit_goes_to_buckets() {
         let rows = InputRows { follows: 35_000_000, interactions: 20_000_000, ..Default::default() };
         assert!(estimate_bytes(rows) < 3 << 30, "the benchmark population fits its 3 GiB target");
-        let err = check(rows, 1 << 30).unwrap_err().to_string();
+        assert_eq!(plan(rows, Some(3 << 30), None).unwrap(), Execution::InMemory);
+        assert_eq!(plan(rows, Some(1 << 30), None).unwrap(), Execution::Buckets(None));
+        assert_eq!(plan(rows, Some(3 << 30), Some(7)).unwrap(), Execution::Buckets(Some(7)));
+        assert!(plan(rows, Some(10 << 20), None).unwrap_err().to_string().contains("--memory-limit"));
+        // 1M accounts hold ~0.55 GiB; 2.5 GiB of graph in the remaining ~0.45 GiB: 6 buckets.
+        assert_eq!(buckets_for(rows, 1_000_000, false, 1 << 30).unwrap(), 6);
+    }
+
+    #[test]
+    fn too_many_accounts_for_the_limit_are_refused() {
+        let rows = InputRows { follows: 35_000_000, ..Default::default() };
+        let err = buckets_for(rows, 3_000_000, true, 1 << 30).unwrap_err().to_string();
         assert!(err.contains("--memory-limit"), "{err}");
     }
 }

@@ -7,7 +7,7 @@ use crate::compute::brands::BrandRow;
 use crate::compute::follow_changes::PopulationChanges;
 use crate::compute::population::Population;
 use crate::id_type::IdType;
-use crate::manifest::Rejected;
+use crate::manifest::{ExecutionEntry, Rejected};
 use crate::progress::StageTime;
 
 /// One brand's line in the summary.
@@ -30,6 +30,7 @@ pub struct SummaryInput<'a> {
     pub top_brands: Vec<BrandLine>,
     pub rejected: &'a Rejected,
     pub timings: &'a [StageTime],
+    pub execution: &'a ExecutionEntry,
 }
 
 /// The `k` brands with most followers (ties by id), for the summary.
@@ -158,6 +159,9 @@ pub fn render(s: &SummaryInput) -> String {
     let total: f64 = s.timings.iter().map(|t| t.seconds).sum();
     let stages: Vec<String> = s.timings.iter().map(|t| format!("{} {:.2}s", t.stage, t.seconds)).collect();
     let _ = writeln!(out, "  time          {} = {:.2}s", stages.join(" · "), total);
+    if let (Some(k), Some(bytes)) = (s.execution.buckets, s.execution.spill_bytes) {
+        let _ = writeln!(out, "  out of core   {k} buckets, {} spilled", crate::resources::human(bytes));
+    }
     out
 }
 

@@ -30,6 +30,17 @@ pub struct Validation {
 pub fn validate(job: &Job, reporter: &Reporter) -> Result<Validation> {
     let engine = Engine::new(job)?;
     let scanned = scan(job, reporter, &engine)?;
+    // Validation reads every input at once; it has no bucketed path.
+    if let (Some(limit), resources::Execution::Buckets(_)) =
+        (job.memory_limit, resources::plan(scanned.1, job.memory_limit, None)?)
+    {
+        return Err(crate::error::Error::Resource(format!(
+            "validating these inputs needs about {} of memory, above the limit of {}; `run` would compute them in \
+             buckets, but `validate` reads them whole: raise --memory-limit or validate a part of them",
+            resources::human(resources::estimate_bytes(scanned.1)),
+            resources::human(limit)
+        )));
+    }
     let prepared = prepare(job, reporter, &engine, scanned)?;
     let (_, previous_drops) = prepared.previous;
     Ok(Validation {

@@ -1,5 +1,6 @@
 //! Property test: on random small populations with duplicates, self-loops, null ids, null and
-//! equal timestamps, the job's tables equal a naive implementation of the contract.
+//! equal timestamps, the job's tables equal a naive implementation of the contract — run in
+//! memory or in a random number of buckets (out of core).
 
 mod common;
 
@@ -36,12 +37,14 @@ proptest! {
         min_followers in 0u64..4,
         brands in prop::collection::vec(0i64..11, 0..3),
         window in prop::option::of((0i64..3, 3i64..6)),
+        buckets in prop::option::of(1usize..6),
     ) {
         let events: Vec<EventRow> = events;
         let fixture = Fixture::new(&follows, Some(&events), Some(&accounts));
         let mut args = fixture.args();
         args.min_followers = Some(min_followers);
         args.brands = brands.iter().map(|b| b.to_string()).collect();
+        args.buckets = buckets;
         let rfc = |s: i64| chrono::DateTime::from_timestamp(s, 0).unwrap().to_rfc3339();
         if let Some((start, end)) = window {
             args.window_start = Some(rfc(start));

@@ -1,9 +1,10 @@
 //! Night-to-night changes of the follow graph: `follow_changes` and the population diff.
 //!
 //! P is the previous snapshot's cleaned follow graph, C the current one's. Both are compared
-//! over the union of their accounts, U' (sorted keys, so dense order is still id order); the
-//! current graph keeps its own dense ids (the run's universe U ⊆ U') and is looked at through
-//! a monotonic remap, so its adjacency lists stay sorted without being rebuilt.
+//! over the union of their accounts, U'. The current graph keeps its own dense ids: U' extends the run's universe U with the accounts
+//! seen only the night before, numbered after U's, so tonight's lists need no remapping.
+//! The per-account walk serves one range of accounts at a time, and its sums add up, so the
+//! bucketed run (`bucketed.rs`) uses it unchanged.
 
 use rayon::prelude::*;
 
@@ -12,7 +13,7 @@ use super::follow_graph::FollowGraph;
 use super::ratio;
 use super::universe::Universe;
 
-/// One account's changes (dense id in U').
+/// One account's changes (dense id in U'; rows are sorted by key before they are written).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ChangeRow {
     pub account: u32,
@@ -55,24 +56,63 @@ pub struct PopulationChanges {
 /// Accounts that followed at least this many are candidates for a mass unfollow.
 pub const MASS_UNFOLLOW_MIN_FOLLOWING: u64 = 50;
 
-/// The current graph seen in U' ids.
-pub struct CurrentInUnion<'a> {
+/// Tonight's graph over a range of U' ids: accounts `0..accounts` of the range exist
+/// tonight (U' ids of tonight's accounts equal their U ids, as U' extends U); the rest were
+/// seen only the night before and have no lists tonight.
+pub struct Tonight<'a> {
     pub graph: &'a FollowGraph,
-    /// U id → U' id (monotonic, so mapped lists stay sorted).
-    pub to_union: &'a [u32],
-    /// U' id → U id, or u32::MAX if the account is not in the current universe.
-    pub from_union: &'a [u32],
+    pub accounts: usize,
 }
 
-impl CurrentInUnion<'_> {
-    /// a's followees and followers tonight, in U' ids, ascending.
-    fn lists(&self, a: u32, following: &mut Vec<u32>, followers: &mut Vec<u32>) {
-        following.clear();
-        followers.clear();
-        let local = self.from_union[a as usize];
-        if local != u32::MAX {
-            following.extend(self.graph.following(local as usize).iter().map(|&b| self.to_union[b as usize]));
-            followers.extend(self.graph.followers(local as usize).iter().map(|&b| self.to_union[b as usize]));
+impl Tonight<'_> {
+    /// a's followees and followers tonight, ascending.
+    fn lists(&self, a: usize) -> (&[u32], &[u32]) {
+        if a < self.accounts {
+            (self.graph.following(a), self.graph.followers(a))
+        } else {
+            (&[], &[])
+        }
+    }
+}
+
+/// The population diff's sums over a range of accounts: they add up across ranges.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ChangeSums {
+    pub edges_added: u64,
+    pub edges_removed: u64,
+    pub mutual_ends_gained: u64,
+    pub mutual_ends_lost: u64,
+    pub previous_edges: u64,
+    pub previous_mutual_ends: u64,
+    pub one_way_broken: u64,
+    pub mass_unfollowers: u64,
+}
+
+impl ChangeSums {
+    pub fn add(&mut self, other: &ChangeSums) {
+        self.edges_added += other.edges_added;
+        self.edges_removed += other.edges_removed;
+        self.mutual_ends_gained += other.mutual_ends_gained;
+        self.mutual_ends_lost += other.mutual_ends_lost;
+        self.previous_edges += other.previous_edges;
+        self.previous_mutual_ends += other.previous_mutual_ends;
+        self.one_way_broken += other.one_way_broken;
+        self.mass_unfollowers += other.mass_unfollowers;
+    }
+
+    /// The population columns, once every account has been added.
+    pub fn finish(&self) -> PopulationChanges {
+        let p_mutual_dyads = self.previous_mutual_ends / 2;
+        let p_asymmetric = self.previous_edges - 2 * p_mutual_dyads;
+        let mutual_dyads_lost = self.mutual_ends_lost / 2;
+        PopulationChanges {
+            edges_added: self.edges_added,
+            edges_removed: self.edges_removed,
+            mutual_dyads_gained: self.mutual_ends_gained / 2,
+            mutual_dyads_lost,
+            mutual_tie_break_rate: ratio(mutual_dyads_lost, p_mutual_dyads),
+            one_way_tie_break_rate: ratio(self.one_way_broken, p_asymmetric),
+            mass_unfollowers: self.mass_unfollowers,
         }
     }
 }
@@ -105,34 +145,33 @@ fn intersect(a: &[u32], b: &[u32], out: &mut Vec<u32>) {
 
 #[derive(Default)]
 struct Scratch {
-    now: Vec<u32>,
-    now_in: Vec<u32>,
     mutual_now: Vec<u32>,
     mutual_before: Vec<u32>,
 }
 
-/// Every account's changes (rows with a non-zero count, by U' id) and the population diff.
-/// Each account's four sorted lists (followees and followers, tonight and before) are
-/// walked as merges: no edge is looked up at random.
-pub fn follow_changes(current: &CurrentInUnion, previous: &FollowGraph) -> (Vec<ChangeRow>, PopulationChanges) {
+/// Every account's changes (rows with a non-zero count, by index into the graphs) and the
+/// population sums. Both graphs cover the same accounts; each account's four sorted lists
+/// (followees and followers, tonight and before) are walked as merges: no edge is looked up
+/// at random.
+pub fn follow_changes(tonight: &Tonight, previous: &FollowGraph) -> (Vec<ChangeRow>, ChangeSums) {
     let n = previous.accounts();
     // Per account: its row, its mutual ends in P, and the one-way P ties it broke.
-    let rows: Vec<(ChangeRow, u64, u64)> = (0..n as u32)
+    let rows: Vec<(ChangeRow, u64, u64)> = (0..n)
         .into_par_iter()
         .map_init(Scratch::default, |s, a| {
-            current.lists(a, &mut s.now, &mut s.now_in);
-            let (before, before_in) = (previous.following(a as usize), previous.followers(a as usize));
-            intersect(&s.now, &s.now_in, &mut s.mutual_now);
+            let (now, now_in) = tonight.lists(a);
+            let (before, before_in) = (previous.following(a), previous.followers(a));
+            intersect(now, now_in, &mut s.mutual_now);
             intersect(before, before_in, &mut s.mutual_before);
             let mut row = ChangeRow {
-                account: a,
-                follows_added: count_missing(&s.now, before),
-                follows_removed: count_missing(before, &s.now),
-                followers_gained: count_missing(&s.now_in, before_in),
-                followers_lost: count_missing(before_in, &s.now_in),
+                account: a as u32,
+                follows_added: count_missing(now, before),
+                follows_removed: count_missing(before, now),
+                followers_gained: count_missing(now_in, before_in),
+                followers_lost: count_missing(before_in, now_in),
                 mutuals_gained: count_missing(&s.mutual_now, &s.mutual_before),
                 mutuals_lost: count_missing(&s.mutual_before, &s.mutual_now),
-                dropped_after_followback: count_missing(&s.mutual_before, &s.now_in),
+                dropped_after_followback: count_missing(&s.mutual_before, now_in),
                 following_prev: before.len() as u64,
                 mass_unfollow: false,
             };
@@ -150,10 +189,10 @@ pub fn follow_changes(current: &CurrentInUnion, previous: &FollowGraph) -> (Vec<
                     if k < s.mutual_before.len() && s.mutual_before[k] == b {
                         continue;
                     }
-                    while j < s.now.len() && s.now[j] < b {
+                    while j < now.len() && now[j] < b {
                         j += 1;
                     }
-                    kept += u64::from(j < s.now.len() && s.now[j] == b);
+                    kept += u64::from(j < now.len() && now[j] == b);
                 }
                 kept
             };
@@ -162,21 +201,18 @@ pub fn follow_changes(current: &CurrentInUnion, previous: &FollowGraph) -> (Vec<
         .collect();
 
     let sum = |f: &(dyn Fn(&(ChangeRow, u64, u64)) -> u64 + Sync)| rows.par_iter().map(f).sum::<u64>();
-    let p_edges = previous.edges() as u64;
-    let p_mutual_dyads = sum(&|r| r.1) / 2;
-    let p_asymmetric = p_edges - 2 * p_mutual_dyads;
-    let mutual_dyads_lost = sum(&|r| r.0.mutuals_lost) / 2;
-    let population = PopulationChanges {
+    let sums = ChangeSums {
         edges_added: sum(&|r| r.0.follows_added),
         edges_removed: sum(&|r| r.0.follows_removed),
-        mutual_dyads_gained: sum(&|r| r.0.mutuals_gained) / 2,
-        mutual_dyads_lost,
-        mutual_tie_break_rate: ratio(mutual_dyads_lost, p_mutual_dyads),
-        one_way_tie_break_rate: ratio(sum(&|r| r.2), p_asymmetric),
+        mutual_ends_gained: sum(&|r| r.0.mutuals_gained),
+        mutual_ends_lost: sum(&|r| r.0.mutuals_lost),
+        previous_edges: previous.edges() as u64,
+        previous_mutual_ends: sum(&|r| r.1),
+        one_way_broken: sum(&|r| r.2),
         mass_unfollowers: rows.iter().filter(|r| r.0.mass_unfollow).count() as u64,
     };
     let rows = rows.into_iter().map(|r| r.0).filter(ChangeRow::has_changes).collect();
-    (rows, population)
+    (rows, sums)
 }
 
 /// The comparison with the previous snapshot.
@@ -195,15 +231,12 @@ pub fn compare_nights(universe: &Universe, current: &FollowGraph, previous: &Edg
     let (dst, src) = (dense.pop().expect("two columns"), dense.pop().expect("two columns"));
     let n = universe.len();
     let all = n + extra_keys.len();
-    let to_union: Vec<u32> = (0..n as u32).collect();
-    let from_union: Vec<u32> = (0..all).map(|a| if a < n { a as u32 } else { u32::MAX }).collect();
     let previous_graph = FollowGraph::build(all, src, dst, None);
-    let current = CurrentInUnion { graph: current, to_union: &to_union, from_union: &from_union };
-    let (mut rows, population) = follow_changes(&current, &previous_graph);
+    let (mut rows, sums) = follow_changes(&Tonight { graph: current, accounts: n }, &previous_graph);
     let keys: Vec<u64> = universe.keys().iter().chain(&extra_keys).copied().collect();
     // Accounts seen only before have ids out of key order: sort rows by account_id.
     rows.sort_unstable_by_key(|r| keys[r.account as usize]);
-    Changes { keys, rows, population, duplicates_removed: previous_graph.duplicates_removed }
+    Changes { keys, rows, population: sums.finish(), duplicates_removed: previous_graph.duplicates_removed }
 }
 
 #[cfg(test)]
@@ -220,9 +253,8 @@ mod tests {
         // P: 0↔1, 2→0.  C: 0→1 (1 unfollowed 0), 2→0, 0→2 (0 followed back).
         let p = graph(3, &[(0, 1), (1, 0), (2, 0)]);
         let c = graph(3, &[(0, 1), (2, 0), (0, 2)]);
-        let id: Vec<u32> = (0..3).collect();
-        let current = CurrentInUnion { graph: &c, to_union: &id, from_union: &id };
-        let (rows, pop) = follow_changes(&current, &p);
+        let (rows, sums) = follow_changes(&Tonight { graph: &c, accounts: 3 }, &p);
+        let pop = sums.finish();
         let r0 = rows.iter().find(|r| r.account == 0).unwrap();
         assert_eq!((r0.follows_added, r0.follows_removed), (1, 0));
         assert_eq!((r0.followers_gained, r0.followers_lost), (0, 1));

@@ -54,61 +54,90 @@ fn dedup_list(list: &mut [(u32, i64)]) -> usize {
     kept
 }
 
+/// One CSR side: offsets, neighbours, created_at (empty when untimed).
+type Csr = (Vec<usize>, Vec<u32>, Vec<i64>);
+
+/// One half of a bucket's follow rows: the bucket's own account (local id) on one side, the
+/// other account (global id) on the other, with created_at if timed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EdgeHalf {
+    pub local: Vec<u32>,
+    pub other: Vec<u32>,
+    pub created: Option<Vec<i64>>,
+}
+
+/// Groups `dst` by `src`, each list sorted and collapsed to the earliest time.
+/// Takes the columns by value so each is freed as soon as it has been used.
+fn group_earliest(n: usize, src: Vec<u32>, dst: Vec<u32>, created: Vec<i64>) -> Csr {
+    let mut grouped = group_rows_by_source(n, &src, |i| (dst[i], created[i]));
+    drop((dst, created, src));
+    let kept: Vec<usize> = grouped.lists_mut().into_par_iter().map(dedup_list).collect();
+    grouped.gather(&kept, |&(b, t)| (b, t))
+}
+
+/// Groups `dst` by `src`, each list sorted and distinct.
+fn group_distinct(n: usize, src: Vec<u32>, dst: Vec<u32>) -> (Vec<usize>, Vec<u32>) {
+    let mut grouped = group_by_source(n, &src, &dst);
+    drop((dst, src));
+    let kept: Vec<usize> = grouped
+        .lists_mut()
+        .into_par_iter()
+        .map(|list| {
+            list.sort_unstable();
+            let mut kept = 0;
+            for i in 0..list.len() {
+                if kept == 0 || list[kept - 1] != list[i] {
+                    list[kept] = list[i];
+                    kept += 1;
+                }
+            }
+            kept
+        })
+        .collect();
+    let (offsets, targets, _) = grouped.gather(&kept, |&b| (b, ()));
+    (offsets, targets)
+}
+
 impl FollowGraph {
     /// Builds the graph over `n` accounts from dense edge rows (no self-loops).
     /// Takes the columns by value so each is freed as soon as it has been used. Without
     /// `created` the graph carries no times at all (the `*_created` lists are empty), which
     /// halves the data moved: the previous night's graph needs only who follows whom.
     pub fn build(n: usize, src: Vec<u32>, dst: Vec<u32>, created: Option<Vec<i64>>) -> FollowGraph {
-        let Some(created) = created else { return Self::build_untimed(n, src, dst) };
         let rows = src.len();
-        let mut grouped = group_rows_by_source(n, &src, |i| (dst[i], created[i]));
-        drop((dst, created, src));
-        let kept: Vec<usize> = grouped.lists_mut().into_par_iter().map(dedup_list).collect();
-        let (offsets, targets, created) = grouped.gather(&kept, |&(b, t)| (b, t));
-        drop(grouped);
-        let duplicates_removed = (rows - targets.len()) as u64;
+        let Some(created) = created else {
+            let (offsets, targets) = group_distinct(n, src, dst);
+            let no_times = vec![(); targets.len()];
+            let (in_offsets, sources, _) = transpose(&offsets, &targets, &no_times);
+            return Self::assemble(rows, (offsets, targets, Vec::new()), (in_offsets, sources, Vec::new()));
+        };
+        let (offsets, targets, created) = group_earliest(n, src, dst, created);
         // The transpose: followers of b, ascending, each with the time of its follow.
         let (in_offsets, sources, in_created) = transpose(&offsets, &targets, &created);
-        let in_degree = in_offsets.windows(2).map(|w| (w[1] - w[0]) as u64).collect();
-        FollowGraph { offsets, targets, created, in_offsets, sources, in_created, in_degree, duplicates_removed }
+        Self::assemble(rows, (offsets, targets, created), (in_offsets, sources, in_created))
     }
 
-    fn build_untimed(n: usize, src: Vec<u32>, dst: Vec<u32>) -> FollowGraph {
-        let rows = src.len();
-        let mut grouped = group_by_source(n, &src, &dst);
-        drop((dst, src));
-        let kept: Vec<usize> = grouped
-            .lists_mut()
-            .into_par_iter()
-            .map(|list| {
-                list.sort_unstable();
-                let mut kept = 0;
-                for i in 0..list.len() {
-                    if kept == 0 || list[kept - 1] != list[i] {
-                        list[kept] = list[i];
-                        kept += 1;
-                    }
-                }
-                kept
-            })
-            .collect();
-        let (offsets, targets, _) = grouped.gather(&kept, |&b| (b, ()));
-        drop(grouped);
-        let no_times = vec![(); targets.len()];
-        let (in_offsets, sources, _) = transpose(&offsets, &targets, &no_times);
+    /// Builds the graph of a range of `n` accounts (one bucket) from both halves of its rows:
+    /// `out` holds the follows its accounts made (local follower, global followee),
+    /// `inward` the follows they received (local followee, global follower). Neighbour ids
+    /// stay global; each list is exactly what [`Self::build`] gives that account.
+    pub fn from_halves(n: usize, out: EdgeHalf, inward: EdgeHalf) -> FollowGraph {
+        let rows = out.local.len();
+        let grouped = |half: EdgeHalf| match half.created {
+            Some(created) => group_earliest(n, half.local, half.other, created),
+            None => {
+                let (offsets, others) = group_distinct(n, half.local, half.other);
+                (offsets, others, Vec::new())
+            }
+        };
+        Self::assemble(rows, grouped(out), grouped(inward))
+    }
+
+    fn assemble(rows: usize, out: Csr, inward: Csr) -> FollowGraph {
+        let ((offsets, targets, created), (in_offsets, sources, in_created)) = (out, inward);
         let in_degree = in_offsets.windows(2).map(|w| (w[1] - w[0]) as u64).collect();
         let duplicates_removed = (rows - targets.len()) as u64;
-        FollowGraph {
-            offsets,
-            targets,
-            created: Vec::new(),
-            in_offsets,
-            sources,
-            in_created: Vec::new(),
-            in_degree,
-            duplicates_removed,
-        }
+        FollowGraph { offsets, targets, created, in_offsets, sources, in_created, in_degree, duplicates_removed }
     }
 
     pub fn accounts(&self) -> usize {
@@ -193,5 +222,44 @@ mod tests {
         assert_eq!((&timed.in_offsets, &timed.sources), (&untimed.in_offsets, &untimed.sources));
         assert_eq!(untimed.duplicates_removed, 1);
         assert_eq!(untimed.created_at(0, 1), Some(NULL_TS));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_bucket_s_graph_holds_exactly_the_whole_graph_s_lists(
+            edges in proptest::collection::vec((0u32..30, 0u32..30, -3i64..3), 0..200),
+            count in 1usize..6,
+        ) {
+            let edges: Vec<_> = edges.into_iter().filter(|e| e.0 != e.1).collect();
+            let n = 30;
+            let whole = FollowGraph::build(
+                n,
+                edges.iter().map(|e| e.0).collect(),
+                edges.iter().map(|e| e.1).collect(),
+                Some(edges.iter().map(|e| if e.2 == 0 { NULL_TS } else { e.2 }).collect()),
+            );
+            let buckets = crate::compute::buckets::Buckets::new(n, count);
+            let mut duplicates = 0;
+            for k in 0..count {
+                let range = buckets.range(k);
+                let half = |own: fn(&(u32, u32, i64)) -> u32, other: fn(&(u32, u32, i64)) -> u32| {
+                    let rows: Vec<_> = edges.iter().filter(|e| range.contains(&(own(e) as usize))).collect();
+                    EdgeHalf {
+                        local: rows.iter().map(|e| own(e) - range.start as u32).collect(),
+                        other: rows.iter().map(|e| other(e)).collect(),
+                        created: Some(rows.iter().map(|e| if e.2 == 0 { NULL_TS } else { e.2 }).collect()),
+                    }
+                };
+                let part = FollowGraph::from_halves(range.len(), half(|e| e.0, |e| e.1), half(|e| e.1, |e| e.0));
+                duplicates += part.duplicates_removed;
+                for (i, a) in range.enumerate() {
+                    proptest::prop_assert_eq!(part.following(i), whole.following(a));
+                    proptest::prop_assert_eq!(part.following_created(i), whole.following_created(a));
+                    proptest::prop_assert_eq!(part.followers(i), whole.followers(a));
+                    proptest::prop_assert_eq!(part.followers_created(i), whole.followers_created(a));
+                }
+            }
+            proptest::prop_assert_eq!(duplicates, whole.duplicates_removed);
+        }
     }
 }

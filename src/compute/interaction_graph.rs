@@ -41,19 +41,41 @@ fn count_list(list: &mut [(u32, u32)]) -> usize {
     kept
 }
 
+/// One CSR side with event counts: offsets, partners, counts.
+type CountedCsr = (Vec<usize>, Vec<u32>, Vec<u64>);
+
+/// Groups `other` by `own`, each list sorted with its events counted.
+/// Takes the columns by value so each is freed as soon as it has been used.
+fn group_counted(n: usize, own: Vec<u32>, other: Vec<u32>) -> CountedCsr {
+    let mut grouped = group_rows_by_source(n, &own, |i| (other[i], 1u32));
+    drop((other, own));
+    let kept: Vec<usize> = grouped.lists_mut().into_par_iter().map(count_list).collect();
+    grouped.gather(&kept, |&(t, c)| (t, u64::from(c)))
+}
+
 impl InteractionGraph {
     /// Aggregates dense event rows (no self-loops) over `n` accounts.
     /// Takes the columns by value so each is freed as soon as it has been used.
     pub fn build(n: usize, actor: Vec<u32>, target: Vec<u32>) -> InteractionGraph {
         let events = actor.len() as u64;
-        let mut grouped = group_rows_by_source(n, &actor, |i| (target[i], 1u32));
-        drop((target, actor));
-        let kept: Vec<usize> = grouped.lists_mut().into_par_iter().map(count_list).collect();
-        let (offsets, targets, counts) = grouped.gather(&kept, |&(t, c)| (t, u64::from(c)));
-        drop(grouped);
+        let (offsets, targets, counts) = group_counted(n, actor, target);
         let (in_offsets, actors, in_counts) = transpose(&offsets, &targets, &counts);
-        let received =
-            (0..n).into_par_iter().map(|b| in_counts[in_offsets[b]..in_offsets[b + 1]].iter().sum()).collect();
+        Self::assemble(events, (offsets, targets, counts), (in_offsets, actors, in_counts))
+    }
+
+    /// Builds the graph of a range of `n` accounts (one bucket) from both halves of its
+    /// events: `sent` as (local actor, global target), `received` as (local target, global
+    /// actor). Each list is exactly what [`Self::build`] gives that account.
+    pub fn from_halves(n: usize, sent: (Vec<u32>, Vec<u32>), received: (Vec<u32>, Vec<u32>)) -> InteractionGraph {
+        let events = sent.0.len() as u64;
+        let out = group_counted(n, sent.0, sent.1);
+        let inward = group_counted(n, received.0, received.1);
+        Self::assemble(events, out, inward)
+    }
+
+    fn assemble(events: u64, out: CountedCsr, inward: CountedCsr) -> InteractionGraph {
+        let ((offsets, targets, counts), (in_offsets, actors, in_counts)) = (out, inward);
+        let received = in_offsets.par_windows(2).map(|w| in_counts[w[0]..w[1]].iter().sum()).collect();
         InteractionGraph { offsets, targets, counts, in_offsets, actors, in_counts, received, events }
     }
 

@@ -7,6 +7,7 @@
 pub mod account_metrics;
 pub mod accounts;
 pub mod brands;
+pub mod buckets;
 pub mod by_followers;
 pub mod clean;
 pub mod concentration;

@@ -38,11 +38,36 @@ fn float_ratio(numerator: f64, denominator: f64) -> Option<f64> {
     (denominator != 0.0).then(|| numerator / denominator)
 }
 
-/// Population figures from the graphs and the per-account pass.
-pub fn population(follows: &FollowGraph, interactions: &InteractionGraph, pass: &AccountPass) -> Population {
+/// The graph-wide counts population figures need besides the per-account rows; they add up
+/// across buckets of accounts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GraphTotals {
+    pub follow_edges: u64,
+    pub interaction_events: u64,
+    pub interaction_pairs: u64,
+}
+
+impl GraphTotals {
+    pub fn of(follows: &FollowGraph, interactions: &InteractionGraph) -> GraphTotals {
+        GraphTotals {
+            follow_edges: follows.edges() as u64,
+            interaction_events: interactions.events,
+            interaction_pairs: interactions.pairs() as u64,
+        }
+    }
+
+    pub fn add(&mut self, other: GraphTotals) {
+        self.follow_edges += other.follow_edges;
+        self.interaction_events += other.interaction_events;
+        self.interaction_pairs += other.interaction_pairs;
+    }
+}
+
+/// Population figures from the graph totals and the per-account pass.
+pub fn population(totals: GraphTotals, pass: &AccountPass) -> Population {
     let rows = &pass.rows;
     let n = rows.len() as u64;
-    let e = follows.edges() as u64;
+    let e = totals.follow_edges;
     let mutual_ends: u64 = rows.par_iter().map(|r| r.mutuals).sum();
     let m = mutual_ends / 2;
     let a = e - mutual_ends;
@@ -57,7 +82,7 @@ pub fn population(follows: &FollowGraph, interactions: &InteractionGraph, pass: 
         _ => None,
     };
 
-    let pairs = interactions.pairs() as f64;
+    let pairs = totals.interaction_pairs as f64;
     let reciprocated_pairs: u64 = rows.par_iter().map(|r| r.partners_reciprocated).sum();
     let reciprocated_events: u64 = rows.par_iter().map(|r| r.events_reciprocated).sum();
 
@@ -78,9 +103,9 @@ pub fn population(follows: &FollowGraph, interactions: &InteractionGraph, pass: 
         dyad_reciprocity: float_ratio(m as f64, (m + a) as f64),
         density,
         rho,
-        interaction_events: interactions.events,
+        interaction_events: totals.interaction_events,
         interaction_pair_reciprocity: float_ratio(reciprocated_pairs as f64, pairs),
-        interaction_reciprocity: float_ratio(reciprocated_events as f64, interactions.events as f64),
+        interaction_reciprocity: float_ratio(reciprocated_events as f64, totals.interaction_events as f64),
         followback_latency_median_s: median_i64(&mut pass.latencies_ns.clone()).map(|ns| ns / 1e9),
         mutual_dyads_engaged: rows.par_iter().map(|r| r.mutuals_engaged).sum::<u64>() / 2,
         mutual_dyads_hollow: rows.par_iter().map(|r| r.mutuals_hollow).sum::<u64>() / 2,

@@ -11,6 +11,51 @@
 
 use super::follow_graph::FollowGraph;
 
+/// Every account's followers, ascending (CSR): all the walk needs of the follow graph.
+#[derive(Debug, Clone, Copy)]
+pub struct Followers<'a> {
+    pub offsets: &'a [usize],
+    pub sources: &'a [u32],
+}
+
+impl<'a> Followers<'a> {
+    pub fn of_graph(graph: &'a FollowGraph) -> Followers<'a> {
+        Followers { offsets: &graph.in_offsets, sources: &graph.sources }
+    }
+
+    pub fn accounts(&self) -> usize {
+        self.offsets.len().saturating_sub(1)
+    }
+
+    #[inline]
+    fn of(&self, b: usize) -> &'a [u32] {
+        &self.sources[self.offsets[b]..self.offsets[b + 1]]
+    }
+}
+
+/// Followers lists gathered range by range (bucket by bucket), for the walk afterwards.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FollowerLists {
+    offsets: Vec<usize>,
+    sources: Vec<u32>,
+}
+
+impl FollowerLists {
+    /// Appends the followers of the next range of accounts, given as a CSR of that range.
+    pub fn append(&mut self, offsets: &[usize], sources: &[u32]) {
+        if self.offsets.is_empty() {
+            self.offsets.push(0);
+        }
+        let base = self.sources.len();
+        self.offsets.extend(offsets[1..].iter().map(|&o| base + o));
+        self.sources.extend_from_slice(sources);
+    }
+
+    pub fn view(&self) -> Followers<'_> {
+        Followers { offsets: &self.offsets, sources: &self.sources }
+    }
+}
+
 /// Sampling rate 1/SAMPLE_RATE_INV.
 pub const SAMPLE_RATE_INV: u64 = 8;
 /// Sampled hits needed for ≤ 2% relative error at 95% confidence (see the module docs).
@@ -36,13 +81,13 @@ pub struct SampledFollowers {
 }
 
 impl SampledFollowers {
-    pub fn build(follows: &FollowGraph, keys: &[u64]) -> SampledFollowers {
+    pub fn build(follows: Followers, keys: &[u64]) -> SampledFollowers {
         let n = follows.accounts();
         let mut offsets = Vec::with_capacity(n + 1);
         let mut sources = Vec::new();
         offsets.push(0);
         for b in 0..n {
-            sources.extend(follows.followers(b).iter().filter(|&&x| sampled(keys[x as usize])));
+            sources.extend(follows.of(b).iter().filter(|&&x| sampled(keys[x as usize])));
             offsets.push(sources.len());
         }
         SampledFollowers { offsets, sources }
@@ -97,17 +142,17 @@ impl Marks {
 }
 
 /// Exact reach of brand `b`.
-pub fn exact(b: usize, follows: &FollowGraph, marks: &mut Marks) -> u64 {
-    let followers = follows.followers(b);
+pub fn exact(b: usize, follows: Followers, marks: &mut Marks) -> u64 {
+    let followers = follows.of(b);
     marks.mark_excluded(b, followers);
-    let reached = marks.count_new(followers.iter().map(|&f| follows.followers(f as usize)));
+    let reached = marks.count_new(followers.iter().map(|&f| follows.of(f as usize)));
     marks.clear();
     reached
 }
 
 /// Reach of brand `b`, estimated from the sample where it has enough hits, else exact.
-pub fn estimate(b: usize, follows: &FollowGraph, sample: &SampledFollowers, marks: &mut Marks) -> u64 {
-    let followers = follows.followers(b);
+pub fn estimate(b: usize, follows: Followers, sample: &SampledFollowers, marks: &mut Marks) -> u64 {
+    let followers = follows.of(b);
     marks.mark_excluded(b, followers);
     let hits = marks.count_new(followers.iter().map(|&f| sample.of(f as usize)));
     marks.clear();
@@ -153,10 +198,13 @@ mod tests {
         }
         let g = FollowGraph::build(n as usize, src, dst, None);
         let keys: Vec<u64> = (0..u64::from(n)).map(|k| k * 7919 + 13).collect();
-        let sample = SampledFollowers::build(&g, &keys);
+        let sample = SampledFollowers::build(Followers::of_graph(&g), &keys);
         let mut marks = Marks::new(n as usize);
         for b in 0..5 {
-            let (e, s) = (exact(b, &g, &mut marks), estimate(b, &g, &sample, &mut marks));
+            let (e, s) = (
+                exact(b, Followers::of_graph(&g), &mut marks),
+                estimate(b, Followers::of_graph(&g), &sample, &mut marks),
+            );
             let error = (s as f64 - e as f64).abs() / e as f64;
             assert!(e > 8 * MIN_SAMPLED_HITS, "the test exercises the estimate: {e}");
             assert!(error <= 0.02, "brand {b}: exact {e}, estimate {s}, error {error}");
@@ -164,12 +212,22 @@ mod tests {
     }
 
     #[test]
+    fn lists_gathered_range_by_range_equal_the_graph_s() {
+        let g = FollowGraph::build(5, vec![1, 2, 3, 4, 0], vec![0, 0, 4, 1, 3], None);
+        let mut lists = FollowerLists::default();
+        lists.append(&[0, 2, 3], &[1, 2, 4]);
+        lists.append(&[0, 0, 1, 2], &[0, 3]);
+        let (a, b) = (lists.view(), Followers::of_graph(&g));
+        assert_eq!((a.offsets, a.sources), (b.offsets, b.sources));
+    }
+
+    #[test]
     fn small_reach_falls_back_to_exact() {
         let g = FollowGraph::build(4, vec![1, 2, 3], vec![0, 1, 1], None);
         let keys = [0, 1, 2, 3];
-        let sample = SampledFollowers::build(&g, &keys);
+        let sample = SampledFollowers::build(Followers::of_graph(&g), &keys);
         let mut marks = Marks::new(4);
-        assert_eq!(estimate(0, &g, &sample, &mut marks), 2);
-        assert_eq!(exact(0, &g, &mut marks), 2);
+        assert_eq!(estimate(0, Followers::of_graph(&g), &sample, &mut marks), 2);
+        assert_eq!(exact(0, Followers::of_graph(&g), &mut marks), 2);
     }
 }

@@ -44,11 +44,17 @@ fn map_chunk(index: &HashMap<u64, u32, FxBuild>, keys: &[u64], out: &mut [u32]) 
     }
 }
 
-impl Universe {
-    /// Builds the universe from every id column that counts.
-    pub fn from_columns(columns: &[&[u64]]) -> Universe {
+/// Distinct ids gathered chunk by chunk, for inputs streamed rather than held.
+#[derive(Debug, Default)]
+pub struct UniverseBuilder {
+    distinct: HashSet<u64, FxBuild>,
+}
+
+impl UniverseBuilder {
+    /// Adds every id of these columns.
+    pub fn add(&mut self, columns: &[&[u64]]) {
         const CHUNK: usize = 1 << 20;
-        let distinct: HashSet<u64, FxBuild> = columns
+        let found: HashSet<u64, FxBuild> = columns
             .par_iter()
             .flat_map(|c| c.par_chunks(CHUNK))
             .fold(HashSet::default, |mut set, chunk| {
@@ -66,11 +72,35 @@ impl Universe {
                 big.extend(small);
                 big
             });
-        let mut keys: Vec<u64> = distinct.into_iter().collect();
+        if self.distinct.len() < found.len() {
+            let mine = std::mem::replace(&mut self.distinct, found);
+            self.distinct.extend(mine);
+        } else {
+            self.distinct.extend(found);
+        }
+    }
+
+    /// The distinct ids, ascending.
+    pub fn into_sorted_keys(self) -> Vec<u64> {
+        let mut keys: Vec<u64> = self.distinct.into_iter().collect();
         keys.par_sort_unstable();
+        keys
+    }
+
+    pub fn finish(self) -> Universe {
+        let keys = self.into_sorted_keys();
         let mut index = HashMap::with_capacity_and_hasher(keys.len(), FxBuild::default());
         index.extend(keys.iter().enumerate().map(|(i, &k)| (k, i as u32)));
         Universe { keys, index }
+    }
+}
+
+impl Universe {
+    /// Builds the universe from every id column that counts.
+    pub fn from_columns(columns: &[&[u64]]) -> Universe {
+        let mut builder = UniverseBuilder::default();
+        builder.add(columns);
+        builder.finish()
     }
 
     pub fn len(&self) -> usize {

@@ -161,14 +161,14 @@ pub struct Inputs {
     pub previous_follows: Option<RawEdges>,
 }
 
-fn into_ids(column: ColumnData) -> (Vec<u64>, Option<Vec<bool>>) {
+pub(crate) fn into_ids(column: ColumnData) -> (Vec<u64>, Option<Vec<bool>>) {
     match column {
         ColumnData::Ids { keys, valid } => (keys, valid),
         _ => unreachable!("asked for ids"),
     }
 }
 
-fn into_edges(mut columns: Vec<ColumnData>) -> RawEdges {
+pub(crate) fn into_edges(mut columns: Vec<ColumnData>) -> RawEdges {
     let ts = (columns.len() > 2).then(|| match columns.pop() {
         Some(ColumnData::Timestamps(t)) => t,
         _ => unreachable!("asked for timestamps"),
@@ -179,6 +179,21 @@ fn into_edges(mut columns: Vec<ColumnData>) -> RawEdges {
     RawEdges { src, dst, valid_src, valid_dst, ts }
 }
 
+/// Decodes the accounts dataset.
+pub async fn read_accounts(
+    scan: &ScannedDataset,
+    concurrency: usize,
+    on_rows: Arc<dyn Fn(u64) + Send + Sync>,
+) -> Result<RawAccounts> {
+    let mut columns = read_columns(scan, concurrency, on_rows).await?.into_iter();
+    let (keys, valid) = into_ids(columns.next().expect("account ids"));
+    let types = match columns.next() {
+        Some(ColumnData::Text(t)) => t,
+        _ => unreachable!("asked for account types"),
+    };
+    Ok(RawAccounts { keys, valid, types })
+}
+
 /// Decodes the wanted columns of every scanned dataset.
 pub async fn read_inputs(scans: &Scans, concurrency: usize, on_rows: Arc<dyn Fn(u64) + Send + Sync>) -> Result<Inputs> {
     let follows = into_edges(read_columns(&scans.follows, concurrency, Arc::clone(&on_rows)).await?);
@@ -187,15 +202,7 @@ pub async fn read_inputs(scans: &Scans, concurrency: usize, on_rows: Arc<dyn Fn(
         None => None,
     };
     let accounts = match &scans.accounts {
-        Some(s) => {
-            let mut columns = read_columns(s, concurrency, Arc::clone(&on_rows)).await?.into_iter();
-            let (keys, valid) = into_ids(columns.next().expect("account ids"));
-            let types = match columns.next() {
-                Some(ColumnData::Text(t)) => t,
-                _ => unreachable!("asked for account types"),
-            };
-            Some(RawAccounts { keys, valid, types })
-        }
+        Some(s) => Some(read_accounts(s, concurrency, Arc::clone(&on_rows)).await?),
         None => None,
     };
     let previous_follows = match &scans.previous_follows {

@@ -8,6 +8,7 @@ pub mod lock;
 pub mod object_reader;
 pub mod read;
 pub mod report;
+pub mod spill;
 pub mod write;
 
 /// A runtime for storage I/O and Parquet decoding, with `threads` workers.

@@ -79,13 +79,35 @@ pub async fn read_columns(
     concurrency: usize,
     on_rows: Arc<dyn Fn(u64) + Send + Sync>,
 ) -> Result<Vec<ColumnData>> {
+    let total_rows: usize = scan.objects.iter().map(|o| o.rows as usize).sum();
+    // Chunks are appended in order as they arrive, into columns sized once from the footers:
+    // only the chunks in flight are ever held twice.
+    let mut columns: Vec<ColumnData> =
+        scan.wanted.iter().map(|w| ColumnData::with_capacity(w.kind, total_rows)).collect();
+    for_each_chunk(scan, concurrency, on_rows, |chunk| {
+        for (column, part) in columns.iter_mut().zip(chunk) {
+            column.append(part);
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(columns)
+}
+
+/// Hands the wanted columns of each row group to `use_chunk`, in dataset order, decoding
+/// `concurrency` row groups ahead: a dataset of any size streams through in bounded memory.
+pub async fn for_each_chunk(
+    scan: &ScannedDataset,
+    concurrency: usize,
+    on_rows: Arc<dyn Fn(u64) + Send + Sync>,
+    mut use_chunk: impl FnMut(Vec<ColumnData>) -> Result<()>,
+) -> Result<()> {
     let mut tasks = Vec::new();
     for (object_index, object) in scan.objects.iter().enumerate() {
         for row_group in 0..object.metadata.metadata().num_row_groups() {
             tasks.push((object_index, row_group));
         }
     }
-    let total_rows: usize = scan.objects.iter().map(|o| o.rows as usize).sum();
     let scan = Arc::new(scan.clone());
     let mut chunks = futures::stream::iter(tasks)
         .map(|(object_index, row_group)| {
@@ -95,17 +117,10 @@ pub async fn read_columns(
             tokio::spawn(async move { read_row_group(&scan, object_index, row_group, &*on_rows).await })
         })
         .buffered(concurrency.max(1));
-    // Chunks are appended in order as they arrive, into columns sized once from the footers:
-    // only the chunks in flight are ever held twice.
-    let mut columns: Vec<ColumnData> =
-        scan.wanted.iter().map(|w| ColumnData::with_capacity(w.kind, total_rows)).collect();
     while let Some(joined) = chunks.next().await {
-        let chunk = joined.map_err(|e| Error::internal("joining a read task", e))??;
-        for (column, part) in columns.iter_mut().zip(chunk) {
-            column.append(part);
-        }
+        use_chunk(joined.map_err(|e| Error::internal("joining a read task", e))??)?;
     }
-    Ok(columns)
+    Ok(())
 }
 
 async fn read_row_group(

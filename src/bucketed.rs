@@ -1,0 +1,342 @@
+//! The bucketed (out-of-core) run: the in-memory path's kernels, one range of accounts at a
+//! time, with the rows in between on local disk.
+//!
+//! ```text
+//! pass 1: stream ids -> universe          pass 2: stream rows -> dense ids -> spill by bucket
+//! for each bucket: spill files -> bucket graphs -> per-account rows, brand rows, changes
+//! then: population and reach from what the buckets gathered
+//! ```
+//!
+//! A bucket is a contiguous range of dense ids (`compute/buckets.rs`). Every follow and
+//! event is spilled twice, under its source's bucket and its target's, so a bucket's graphs
+//! hold each of its accounts' four neighbour lists exactly as the whole graph would: the
+//! per-account kernel runs on them unchanged, the rows concatenate in account_id order, and
+//! everything population-wide is a sum, or a median/Gini over per-account values kept in
+//! memory. The tables are therefore byte-identical to the in-memory run's for any K.
+//! Memory: the universe and one row per account for the whole run, plus one bucket's graphs.
+
+use std::sync::Arc;
+
+use serde_json::json;
+
+use crate::compute::account_metrics::{account_metrics, AccountPass};
+use crate::compute::accounts::{clean_accounts, AccountTypes};
+use crate::compute::brands::{brand_rows, fill_reach};
+use crate::compute::buckets::Buckets;
+use crate::compute::clean::{clean_edges, Dropped, Window};
+use crate::compute::follow_changes::{follow_changes, ChangeRow, ChangeSums, Changes, Tonight};
+use crate::compute::follow_graph::{EdgeHalf, FollowGraph};
+use crate::compute::interaction_graph::InteractionGraph;
+use crate::compute::population::{population, GraphTotals};
+use crate::compute::reach::{FollowerLists, SampledFollowers};
+use crate::compute::universe::{Universe, UniverseBuilder, MAX_ACCOUNTS};
+use crate::error::{Error, Result};
+use crate::io::dataset::ScannedDataset;
+use crate::io::inputs::{into_edges, read_accounts, Scans};
+use crate::io::read::{for_each_chunk, ColumnData};
+use crate::io::spill::{route, Spill, Stream};
+use crate::job::Job;
+use crate::manifest::{ExecutionEntry, Rejected};
+use crate::progress::Reporter;
+use crate::resources::{self, InputRows};
+use crate::{brand_ids, camp_rule, Computed, Engine};
+
+/// Computes every table in `count` buckets (or as many as the memory limit needs).
+pub(crate) fn compute(
+    job: &Job,
+    reporter: &Reporter,
+    engine: &Engine,
+    (scans, input_rows): (Scans, InputRows),
+    count: Option<usize>,
+) -> Result<Computed> {
+    let ids = reporter.stage(
+        "ids",
+        || read_ids(job, reporter, engine, &scans),
+        |i| json!({ "accounts": i.universe.len() }),
+    )?;
+    let n = ids.universe.len();
+    let types = AccountTypes::build(&ids.universe, &ids.accounts);
+    let brands = brand_ids(job, scans.id_type, reporter, &ids.universe, &types);
+    let count = match (count, job.memory_limit) {
+        (Some(k), _) => k,
+        (None, Some(limit)) => resources::buckets_for(input_rows, n as u64, !brands.is_empty(), limit)?,
+        (None, None) => unreachable!("buckets are chosen for a memory limit"),
+    };
+    let buckets = Buckets::new(n + ids.extra_keys.len(), count);
+
+    let mut spill = Spill::create(&job.spill_dir, reporter.run_id(), count)?;
+    reporter.stage(
+        "spill",
+        || spill_rows(job, reporter, engine, &scans, &ids, &buckets, &mut spill),
+        |bytes| json!({ "buckets": count, "bytes": bytes }),
+    )?;
+
+    let swept = reporter.stage(
+        "buckets",
+        || engine.pool.install(|| sweep(job, reporter, &scans, &ids, &buckets, &brands, &spill)),
+        |s| json!({ "accounts": s.pass.rows.len(), "follow_edges": s.totals.follow_edges }),
+    )?;
+    let spill_bytes = spill.bytes();
+    drop(spill);
+
+    let Swept { pass, totals, mut brand_rows, followers, duplicate_follows, changes } = swept;
+    let (population, brand_rows) = reporter.stage(
+        "stats",
+        || {
+            engine.pool.install(|| {
+                let population = population(totals, &pass);
+                let view = followers.view();
+                let sample = (job.params.reach_2hop_estimate && !brand_rows.is_empty())
+                    .then(|| SampledFollowers::build(view, ids.universe.keys()));
+                fill_reach(&mut brand_rows, view, sample.as_ref());
+                Ok::<_, Error>((population, brand_rows))
+            })
+        },
+        |(_, b)| json!({ "brands": b.len() }),
+    )?;
+
+    let IdPass { universe, follow_drops, interaction_drops, account_drops, previous_drops, extra_keys, .. } = ids;
+    let changes = changes.map(|(mut rows, sums, duplicates_removed)| {
+        let keys: Vec<u64> = universe.keys().iter().chain(&extra_keys).copied().collect();
+        rows.sort_unstable_by_key(|r: &ChangeRow| keys[r.account as usize]);
+        Changes { keys, rows, population: sums.finish(), duplicates_removed }
+    });
+    let rejected = Rejected::new(follow_drops, duplicate_follows, interaction_drops, account_drops)
+        .with_previous(previous_drops, changes.as_ref().map(|c| c.duplicates_removed));
+    Ok(Computed {
+        scans,
+        universe,
+        types,
+        pass,
+        population,
+        brands: brand_rows,
+        changes,
+        rejected,
+        execution: ExecutionEntry::buckets(count, spill_bytes),
+    })
+}
+
+/// What pass 1 found: the accounts, and what cleaning dropped.
+struct IdPass {
+    universe: Universe,
+    accounts: crate::compute::accounts::AccountList,
+    follow_drops: Dropped,
+    interaction_drops: Option<Dropped>,
+    account_drops: Option<crate::compute::accounts::AccountsDropped>,
+    previous_drops: Option<Dropped>,
+    /// Ids seen only in the previous night's follows, ascending; their dense ids follow the
+    /// universe's.
+    extra_keys: Vec<u64>,
+}
+
+impl IdPass {
+    /// Dense ids of keys tonight or, failing that, of the previous night's extra keys.
+    fn dense_with_extras(&self, keys: &[u64]) -> Vec<u32> {
+        let n = self.universe.len();
+        keys.iter()
+            .map(|&k| match self.universe.find(k) {
+                Some(id) => id,
+                None => (n + self.extra_keys.binary_search(&k).expect("seen in pass 1")) as u32,
+            })
+            .collect()
+    }
+}
+
+fn interactions_window(job: &Job) -> Window {
+    Window { start: job.params.window_start_ns, end: job.params.window_end_ns }
+}
+
+/// Streams one edge dataset through `use_rows`, chunk by chunk, after the cleaning rules.
+fn stream_edges(
+    engine: &Engine,
+    scan: &ScannedDataset,
+    on_rows: Arc<dyn Fn(u64) + Send + Sync>,
+    window: Window,
+    keep_ts: bool,
+    mut use_rows: impl FnMut(crate::compute::clean::EdgeRows) -> Result<()> + Send,
+) -> Result<Dropped> {
+    let mut dropped = Dropped::default();
+    engine.runtime.block_on(for_each_chunk(scan, engine.concurrency, on_rows, |chunk: Vec<ColumnData>| {
+        engine.pool.install(|| {
+            let (rows, d) = clean_edges(into_edges(chunk), window, keep_ts);
+            dropped.null_id += d.null_id;
+            dropped.self_loop += d.self_loop;
+            dropped.outside_window += d.outside_window;
+            use_rows(rows)
+        })
+    }))?;
+    Ok(dropped)
+}
+
+/// Pass 1: every kept id into the universe; the previous night's ids that are not in it.
+fn read_ids(job: &Job, reporter: &Reporter, engine: &Engine, scans: &Scans) -> Result<IdPass> {
+    let total: u64 = scans.all().map(|d| d.rows()).sum();
+    let bar = reporter.bar("ids", total);
+    let on_rows: Arc<dyn Fn(u64) + Send + Sync> = {
+        let bar = bar.clone();
+        Arc::new(move |rows| bar.inc(rows))
+    };
+    let mut builder = UniverseBuilder::default();
+    let mut add = |rows: crate::compute::clean::EdgeRows| {
+        builder.add(&[&rows.src, &rows.dst]);
+        Ok(())
+    };
+    let follow_drops = stream_edges(engine, &scans.follows, on_rows.clone(), Window::default(), false, &mut add)?;
+    let interaction_drops = match &scans.interactions {
+        Some(scan) => Some(stream_edges(engine, scan, on_rows.clone(), interactions_window(job), false, &mut add)?),
+        None => None,
+    };
+    let (accounts, account_drops) = match &scans.accounts {
+        Some(scan) => {
+            let raw = engine.runtime.block_on(read_accounts(scan, engine.concurrency, on_rows.clone()))?;
+            let (list, dropped) = clean_accounts(raw);
+            (list, Some(dropped))
+        }
+        None => Default::default(),
+    };
+    builder.add(&[&accounts.keys]);
+    let universe = engine.pool.install(|| builder.finish());
+    if universe.len() > MAX_ACCOUNTS {
+        return Err(Error::Resource(format!("{} accounts exceed the {MAX_ACCOUNTS} one run can hold", universe.len())));
+    }
+    let (previous_drops, extra_keys) = match &scans.previous_follows {
+        Some(scan) => {
+            let mut extras = UniverseBuilder::default();
+            let dropped = stream_edges(engine, scan, on_rows.clone(), Window::default(), false, |rows| {
+                let outside = |c: &[u64]| c.iter().copied().filter(|&k| universe.find(k).is_none()).collect::<Vec<_>>();
+                extras.add(&[&outside(&rows.src), &outside(&rows.dst)]);
+                Ok(())
+            })?;
+            (Some(dropped), engine.pool.install(|| extras.into_sorted_keys()))
+        }
+        None => (None, Vec::new()),
+    };
+    bar.finish_and_clear();
+    Ok(IdPass { universe, accounts, follow_drops, interaction_drops, account_drops, previous_drops, extra_keys })
+}
+
+/// Pass 2: every kept row, in dense ids, to both of its ends' buckets.
+fn spill_rows(
+    job: &Job,
+    reporter: &Reporter,
+    engine: &Engine,
+    scans: &Scans,
+    ids: &IdPass,
+    buckets: &Buckets,
+    spill: &mut Spill,
+) -> Result<u64> {
+    let edge_rows = scans.follows.rows()
+        + scans.interactions.as_ref().map_or(0, |d| d.rows())
+        + scans.previous_follows.as_ref().map_or(0, |d| d.rows());
+    let bar = reporter.bar("spill", edge_rows);
+    let on_rows: Arc<dyn Fn(u64) + Send + Sync> = {
+        let bar = bar.clone();
+        Arc::new(move |rows| bar.inc(rows))
+    };
+    let universe = &ids.universe;
+    stream_edges(engine, &scans.follows, on_rows.clone(), Window::default(), true, |rows| {
+        let (src, dst) = (universe.dense(&rows.src), universe.dense(&rows.dst));
+        let parts = route(buckets, &src, &dst, rows.ts.as_deref());
+        spill.append_routed(Stream::FollowsOut, Stream::FollowsIn, &parts)
+    })?;
+    if let Some(scan) = &scans.interactions {
+        stream_edges(engine, scan, on_rows.clone(), interactions_window(job), false, |rows| {
+            let (src, dst) = (universe.dense(&rows.src), universe.dense(&rows.dst));
+            spill.append_routed(Stream::EventsOut, Stream::EventsIn, &route(buckets, &src, &dst, None))
+        })?;
+    }
+    if let Some(scan) = &scans.previous_follows {
+        stream_edges(engine, scan, on_rows.clone(), Window::default(), false, |rows| {
+            let (src, dst) = (ids.dense_with_extras(&rows.src), ids.dense_with_extras(&rows.dst));
+            spill.append_routed(Stream::PreviousOut, Stream::PreviousIn, &route(buckets, &src, &dst, None))
+        })?;
+    }
+    bar.finish_and_clear();
+    spill.finish_writing()?;
+    Ok(spill.bytes())
+}
+
+/// What the buckets gathered.
+struct Swept {
+    pass: AccountPass,
+    totals: GraphTotals,
+    /// Brand rows without reach_2hop, and every account's followers for the walk.
+    brand_rows: Vec<crate::compute::brands::BrandRow>,
+    followers: FollowerLists,
+    duplicate_follows: u64,
+    /// Change rows (dense ids in U'), their sums, and the previous night's duplicates.
+    changes: Option<(Vec<ChangeRow>, ChangeSums, u64)>,
+}
+
+/// Each bucket in turn: its graphs from its spill files, then the per-account kernels.
+fn sweep(
+    job: &Job,
+    reporter: &Reporter,
+    scans: &Scans,
+    ids: &IdPass,
+    buckets: &Buckets,
+    brands: &[u32],
+    spill: &Spill,
+) -> Result<Swept> {
+    let n = ids.universe.len();
+    let rule = camp_rule(job);
+    let bar = reporter.bar_of("buckets", buckets.count() as u64, "buckets");
+    let mut swept = Swept {
+        pass: AccountPass { rows: Vec::with_capacity(n), latencies_ns: Vec::new() },
+        totals: GraphTotals::default(),
+        brand_rows: Vec::with_capacity(brands.len()),
+        followers: FollowerLists::default(),
+        duplicate_follows: 0,
+        changes: scans.previous_follows.as_ref().map(|_| (Vec::new(), ChangeSums::default(), 0)),
+    };
+    for k in 0..buckets.count() {
+        let range = buckets.range(k);
+        let (start, size) = (range.start, range.len());
+        // Accounts of this range that exist tonight; the rest were seen only the night before.
+        let tonight = n.min(range.end).saturating_sub(start);
+
+        let half = |stream| -> Result<EdgeHalf> {
+            let (local, other, created) = spill.take_timed(stream, k)?;
+            Ok(EdgeHalf { local, other, created: Some(created) })
+        };
+        let follows = FollowGraph::from_halves(size, half(Stream::FollowsOut)?, half(Stream::FollowsIn)?);
+        let interactions = match scans.interactions {
+            Some(_) => InteractionGraph::from_halves(
+                size,
+                spill.take_pairs(Stream::EventsOut, k)?,
+                spill.take_pairs(Stream::EventsIn, k)?,
+            ),
+            None => InteractionGraph::empty(size),
+        };
+
+        let mut pass = account_metrics(&follows, &interactions, &rule);
+        pass.rows.truncate(tonight);
+        swept.pass.rows.append(&mut pass.rows);
+        swept.pass.latencies_ns.append(&mut pass.latencies_ns);
+        swept.totals.add(GraphTotals::of(&follows, &interactions));
+        swept.duplicate_follows += follows.duplicates_removed;
+
+        if !brands.is_empty() {
+            let in_range = |end: usize| brands.partition_point(|&b| (b as usize) < end);
+            let here = &brands[in_range(start)..in_range(start + tonight)];
+            swept.brand_rows.extend(brand_rows(here, start as u32, &follows, &interactions, &swept.pass.rows));
+            let ends = &follows.in_offsets[..=tonight];
+            swept.followers.append(ends, &follows.sources[..ends[tonight]]);
+        }
+
+        if let Some((rows, sums, duplicates)) = &mut swept.changes {
+            let previous = |stream| -> Result<EdgeHalf> {
+                let (local, other) = spill.take_pairs(stream, k)?;
+                Ok(EdgeHalf { local, other, created: None })
+            };
+            let before = FollowGraph::from_halves(size, previous(Stream::PreviousOut)?, previous(Stream::PreviousIn)?);
+            let (changed, bucket_sums) = follow_changes(&Tonight { graph: &follows, accounts: tonight }, &before);
+            rows.extend(changed.into_iter().map(|r| ChangeRow { account: r.account + start as u32, ..r }));
+            sums.add(&bucket_sums);
+            *duplicates += before.duplicates_removed;
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    Ok(swept)
+}

@@ -1,0 +1,111 @@
+//! The end of a run: write tables -> manifest -> _SUCCESS -> human summary, the same for
+//! in-memory and bucketed runs.
+
+use std::collections::BTreeSet;
+
+use arrow_array::RecordBatch;
+use serde_json::json;
+
+use crate::compute::by_followers::by_followers;
+use crate::error::{Error, Result};
+use crate::io::write::{mark_success, remove_unlisted, write_manifest, write_tables};
+use crate::job::Job;
+use crate::manifest::Manifest;
+use crate::progress::Reporter;
+use crate::{io, report, store, summary, tables, Computed, Engine, RunOutcome, TABLES};
+
+/// write tables -> manifest -> _SUCCESS -> human summary.
+pub(crate) fn publish(
+    job: &Job,
+    reporter: &Reporter,
+    engine: &Engine,
+    out: &store::Location,
+    computed: Computed,
+    started_at: chrono::DateTime<chrono::Utc>,
+) -> Result<RunOutcome> {
+    let Computed { scans, universe, types, pass, population, brands, changes, rejected, execution } = computed;
+    let id_type = scans.id_type;
+    let keys = universe.keys();
+    let batches = {
+        let mut batches: Vec<(&str, RecordBatch)> = vec![
+            (tables::ACCOUNT_METRICS, tables::account_metrics(id_type, keys, &types, &pass.rows)?),
+            (
+                tables::POPULATION_SUMMARY,
+                tables::population_summary(&population, changes.as_ref().map(|c| &c.population))?,
+            ),
+            (tables::RECIPROCITY_BY_FOLLOWERS, tables::reciprocity_by_followers(&by_followers(&pass.rows))?),
+            (tables::BRAND_AUDIENCE, tables::brand_audience(id_type, keys, &brands, job.params.reach_2hop_estimate)?),
+        ];
+        if let Some(c) = &changes {
+            batches.push((tables::FOLLOW_CHANGES, tables::follow_changes(id_type, &c.keys, &c.rows)?));
+        }
+        batches
+    };
+    let written =
+        reporter.stage("write", || write_tables(&engine.runtime, out, &batches), |w| json!({ "tables": w.len() }))?;
+    if job.report {
+        reporter.stage(
+            "report",
+            || {
+                let html = report::render(&out.url(), &report_tables(&batches), &report::BrandSelection::Top(20))?;
+                let page = out.at(io::report::REPORT);
+                engine.runtime.block_on(io::report::write_report(&page, html))
+            },
+            |_| json!({ "path": io::report::REPORT }),
+        )?;
+    }
+
+    let manifest =
+        Manifest::new(job, reporter, out, &scans, id_type, universe.len(), rejected, written, execution, started_at);
+    let json = serde_json::to_string_pretty(&manifest).map_err(|e| Error::internal("serializing the manifest", e))?;
+    let listed: BTreeSet<String> =
+        manifest.tables.values().flat_map(|t| t.objects.iter().map(|o| o.path.clone())).collect();
+    engine.runtime.block_on(async {
+        write_manifest(out, json).await?;
+        remove_unlisted(out, &TABLES, &listed).await?;
+        mark_success(out).await
+    })?;
+
+    // human summary
+    let summary = summary::render(&summary::SummaryInput {
+        out: &manifest.output,
+        population: &population,
+        changes: changes.as_ref().map(|c| &c.population),
+        top_brands: summary::top_brands(&brands, id_type, keys, 5),
+        brands: brands.len(),
+        rejected: &manifest.rejected,
+        timings: &manifest.timings_s,
+        execution: &manifest.execution,
+    });
+    let p = &population;
+    reporter.event(
+        "run",
+        "run_end",
+        json!({
+            "output": manifest.output,
+            "accounts": p.accounts,
+            "follow_edges": p.follow_edges,
+            "interaction_events": p.interaction_events,
+            "edge_reciprocity": p.edge_reciprocity,
+            "rho": p.rho,
+            "mutual_dyads_hollow": p.mutual_dyads_hollow,
+            "brands": brands.len(),
+            "rejected": manifest.rejected,
+            "execution": manifest.execution,
+            "seconds": manifest.timings_s.iter().map(|t| t.seconds).sum::<f64>(),
+        }),
+    );
+    Ok(RunOutcome { manifest, population, summary })
+}
+
+/// The report's view of tables still in memory.
+fn report_tables(batches: &[(&str, RecordBatch)]) -> report::data::Tables {
+    let table = |name: &str| batches.iter().filter(|(n, _)| *n == name).map(|(_, b)| b.clone()).collect();
+    report::data::Tables {
+        account_metrics: table(tables::ACCOUNT_METRICS),
+        population_summary: table(tables::POPULATION_SUMMARY),
+        reciprocity_by_followers: table(tables::RECIPROCITY_BY_FOLLOWERS),
+        brand_audience: table(tables::BRAND_AUDIENCE),
+        follow_changes: table(tables::FOLLOW_CHANGES),
+    }
+}
