@@ -2,7 +2,7 @@
 # Formatting and lints, warnings as errors.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-echo "== cargo fmt --check"
-cargo fmt --check
+echo "== cargo fmt --all --check"
+cargo fmt --all --check
 echo "== cargo clippy"
-cargo clippy --release --locked --all-targets -- -D warnings
+cargo clippy --release --locked --workspace --all-targets -- -D warnings

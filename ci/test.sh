@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI and the README run it: installs what the tests need (a Python
-# venv with a local S3 server and independent Parquet readers), starts the S3 server on
-# 127.0.0.1, then runs the Rust tests and the Python interop tests.
+# venv with a local S3 server, independent Parquet readers and PySpark), starts the S3 and
+# Azure servers on 127.0.0.1, then runs the Rust tests, builds the Spark extension, and runs
+# the Python tests (interop, faults, Azure, the report in a browser, the Spark job).
 #
 #   ci/test.sh            # everything
 #   ci/test.sh --no-lint  # skip fmt/clippy
@@ -84,6 +85,10 @@ fi
 
 echo "== cargo test"
 cargo test --release --locked
+
+echo "== building the Spark extension (python/) into $venv"
+VIRTUAL_ENV="$venv" "$venv/bin/maturin" develop --release --locked -m python/Cargo.toml -q
+export PYSPARK_PYTHON="$venv/bin/python"
 
 echo "== python interop tests"
 export RECIPROCITY_BIN="$root/target/release/reciprocity"

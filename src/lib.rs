@@ -20,6 +20,7 @@ mod bucketed;
 pub mod cli;
 pub mod compute;
 pub mod error;
+pub mod external;
 pub mod generate;
 pub mod id_type;
 pub mod io;

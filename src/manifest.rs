@@ -80,8 +80,8 @@ impl Manifest {
 /// How the run executed: in memory, or in buckets spilled to local disk.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct ExecutionEntry {
-    /// `in_memory` or `buckets`.
-    pub mode: &'static str,
+    /// `in_memory`, `buckets`, or the engine that computed the buckets (`spark`).
+    pub mode: String,
     pub buckets: Option<usize>,
     /// Bytes written to (and read back from) the spill folder.
     pub spill_bytes: Option<u64>,
@@ -89,11 +89,11 @@ pub struct ExecutionEntry {
 
 impl ExecutionEntry {
     pub fn in_memory() -> ExecutionEntry {
-        ExecutionEntry { mode: "in_memory", buckets: None, spill_bytes: None }
+        ExecutionEntry { mode: "in_memory".into(), buckets: None, spill_bytes: None }
     }
 
     pub fn buckets(count: usize, spill_bytes: u64) -> ExecutionEntry {
-        ExecutionEntry { mode: "buckets", buckets: Some(count), spill_bytes: Some(spill_bytes) }
+        ExecutionEntry { mode: "buckets".into(), buckets: Some(count), spill_bytes: Some(spill_bytes) }
     }
 }
 

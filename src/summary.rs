@@ -159,8 +159,14 @@ pub fn render(s: &SummaryInput) -> String {
     let total: f64 = s.timings.iter().map(|t| t.seconds).sum();
     let stages: Vec<String> = s.timings.iter().map(|t| format!("{} {:.2}s", t.stage, t.seconds)).collect();
     let _ = writeln!(out, "  time          {} = {:.2}s", stages.join(" · "), total);
-    if let (Some(k), Some(bytes)) = (s.execution.buckets, s.execution.spill_bytes) {
-        let _ = writeln!(out, "  out of core   {k} buckets, {} spilled", crate::resources::human(bytes));
+    match (s.execution.buckets, s.execution.spill_bytes) {
+        (Some(k), Some(bytes)) => {
+            let _ = writeln!(out, "  out of core   {k} buckets, {} spilled", crate::resources::human(bytes));
+        }
+        (Some(k), None) => {
+            let _ = writeln!(out, "  computed by   {} in {k} buckets", s.execution.mode);
+        }
+        _ => {}
     }
     out
 }

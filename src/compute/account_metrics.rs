@@ -16,7 +16,7 @@ use super::{ratio, seek, NULL_TS};
 const NS_PER_S: f64 = 1e9;
 
 /// The follow-back camp of an account.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Camp {
     FollowsBackAll,
     Selective,
@@ -60,7 +60,7 @@ impl CampRule {
 }
 
 /// One account's metrics (the id and type are added when the table is built).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AccountRow {
     pub followers: u64,
     pub following: u64,
@@ -87,7 +87,7 @@ pub struct AccountRow {
 }
 
 /// All account rows (by dense id) and every follow-back latency (ns) of the population.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AccountPass {
     pub rows: Vec<AccountRow>,
     pub latencies_ns: Vec<i64>,

@@ -10,7 +10,7 @@ use super::interaction_graph::InteractionGraph;
 use super::reach::{self, Followers, Marks, SampledFollowers};
 use super::{ratio, seek};
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BrandRow {
     /// Dense id of the brand.
     pub account: u32,

@@ -5,7 +5,7 @@
 //! per-partner event counts of one account.
 
 /// Concentration of one account's events; every field is `None` when it sent no events.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Concentration {
     pub top1_share: Option<f64>,
     pub top5_share: Option<f64>,

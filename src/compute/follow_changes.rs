@@ -14,7 +14,7 @@ use super::ratio;
 use super::universe::Universe;
 
 /// One account's changes (dense id in U'; rows are sorted by key before they are written).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ChangeRow {
     pub account: u32,
     pub follows_added: u64,
@@ -76,7 +76,7 @@ impl Tonight<'_> {
 }
 
 /// The population diff's sums over a range of accounts: they add up across ranges.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ChangeSums {
     pub edges_added: u64,
     pub edges_removed: u64,

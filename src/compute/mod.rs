@@ -15,6 +15,7 @@ pub mod csr;
 pub mod follow_changes;
 pub mod follow_graph;
 pub mod interaction_graph;
+pub mod keyed_bucket;
 pub mod population;
 pub mod reach;
 pub mod stats;

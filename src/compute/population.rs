@@ -40,7 +40,7 @@ fn float_ratio(numerator: f64, denominator: f64) -> Option<f64> {
 
 /// The graph-wide counts population figures need besides the per-account rows; they add up
 /// across buckets of accounts.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GraphTotals {
     pub follow_edges: u64,
     pub interaction_events: u64,

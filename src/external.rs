@@ -1,0 +1,229 @@
+//! Runs whose buckets another engine computed (Spark, `jobs/spark/`): the merge of their
+//! keyed results, and the same publish step as every run.
+//!
+//! The engine reads and cleans the inputs, routes rows by account bucket and calls
+//! [`crate::compute::keyed_bucket::keyed_bucket`] per bucket; it counts what cleaning dropped
+//! and computes brands' 2-hop reach (a join it does well). Here the buckets' results become
+//! one [`Computed`]: rows in account_id order, population figures from their sums and
+//! per-account values, brand and change rows in dense ids. The footers are read again for
+//! the manifest, and the accounts table (small) for the types.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::compute::account_metrics::AccountPass;
+use crate::compute::accounts::{clean_accounts, AccountList, AccountTypes};
+use crate::compute::clean::Dropped;
+use crate::compute::follow_changes::{ChangeRow, ChangeSums, Changes};
+use crate::compute::keyed_bucket::KeyedResult;
+use crate::compute::population::{population, GraphTotals};
+use crate::compute::universe::UniverseBuilder;
+use crate::error::{Error, Result};
+use crate::id_type::IdType;
+use crate::io::inputs::read_accounts;
+use crate::io::lock;
+use crate::io::write::check_output;
+use crate::job::Job;
+use crate::manifest::{ExecutionEntry, Rejected};
+use crate::progress::Reporter;
+use crate::{brand_ids, scan, store, Computed, Engine, RunOutcome};
+
+/// What the engine's cleaning dropped, per dataset (`rejected` in the manifest).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dropped3 {
+    pub null_id: u64,
+    pub self_loop: u64,
+    #[serde(default)]
+    pub outside_window: u64,
+}
+
+impl From<Dropped3> for Dropped {
+    fn from(d: Dropped3) -> Dropped {
+        Dropped { null_id: d.null_id, self_loop: d.self_loop, outside_window: d.outside_window }
+    }
+}
+
+/// The engine's side of a run.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineCounts {
+    /// The engine's name, for the manifest (`execution.mode`).
+    pub engine: String,
+    pub buckets: usize,
+    pub follows: Dropped3,
+    pub interactions: Option<Dropped3>,
+    pub previous_follows: Option<Dropped3>,
+    /// (brand id, reach_2hop); ids as the engine reads them (int64).
+    pub reach: Vec<(i64, u64)>,
+}
+
+/// What the engine needs to know before it starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnginePlan {
+    /// The inputs' id type: rows are keyed by it.
+    pub id_type: IdType,
+    /// Candidate brands: accounts typed `brand` (the first non-null type of each, as in a
+    /// run) and the ids the job lists. Those that turn out not to be accounts get no row.
+    pub brand_ids: Vec<i128>,
+}
+
+/// Lists the inputs and checks their footers and schemas, as a run does first, and reads the
+/// accounts table (small) for the brands: the engine calls this before any work.
+pub fn plan_for_engine(job: &Job, reporter: &Reporter) -> Result<EnginePlan> {
+    exact_reach_only(job)?;
+    let engine = Engine::new(job)?;
+    let (scans, _) = scan(job, reporter, &engine)?;
+    let (accounts, _) = read_clean_accounts(&engine, &scans)?;
+    let id_type = scans.id_type;
+    let mut brand_ids: Vec<i128> = accounts
+        .keys
+        .iter()
+        .zip(&accounts.types)
+        .filter(|(_, t)| t.as_deref() == Some(crate::compute::accounts::BRAND))
+        .map(|(&k, _)| id_type.id_of(k))
+        .chain(job.params.brands.iter().copied())
+        .collect();
+    brand_ids.sort_unstable();
+    brand_ids.dedup();
+    Ok(EnginePlan { id_type, brand_ids })
+}
+
+/// The engine joins for reach_2hop, exactly; the estimate is the binary's own walk.
+fn exact_reach_only(job: &Job) -> Result<()> {
+    if job.params.reach_2hop_estimate {
+        return Err(Error::Config(
+            "the Spark job computes reach_2hop exactly; drop reach_2hop = \"estimate\" (or run the binary)".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn read_clean_accounts(
+    engine: &Engine,
+    scans: &crate::io::inputs::Scans,
+) -> Result<(AccountList, Option<crate::compute::accounts::AccountsDropped>)> {
+    Ok(match &scans.accounts {
+        Some(s) => {
+            let raw = engine.runtime.block_on(read_accounts(s, engine.concurrency, std::sync::Arc::new(|_| {})))?;
+            let (list, dropped) = clean_accounts(raw);
+            (list, Some(dropped))
+        }
+        None => (AccountList::default(), None),
+    })
+}
+
+/// Merges the buckets' results and publishes the run to the job's output, holding its lock.
+pub fn publish_external(
+    job: &Job,
+    reporter: &Reporter,
+    counts: &EngineCounts,
+    results: Vec<KeyedResult>,
+) -> Result<RunOutcome> {
+    exact_reach_only(job)?;
+    let engine = Engine::new(job)?;
+    let out = store::open(&job.out, &job.storage)?;
+    engine.runtime.block_on(check_output(&out, job.overwrite))?;
+    let (scans, _) = scan(job, reporter, &engine)?;
+    let (accounts, account_drops) = read_clean_accounts(&engine, &scans)?;
+    let lock =
+        engine.runtime.block_on(lock::acquire(&out, reporter.run_id(), job.stale_lock_after, |m| reporter.warn(m)))?;
+    let started_at = chrono::Utc::now();
+    let outcome = engine.pool.install(|| {
+        let computed = merge(job, reporter, counts, results, scans, &accounts, account_drops)?;
+        crate::publish::publish(job, reporter, &engine, &out, computed, started_at)
+    });
+    let released = engine.runtime.block_on(lock.release());
+    let outcome = outcome?;
+    released?;
+    Ok(outcome)
+}
+
+fn merge(
+    job: &Job,
+    reporter: &Reporter,
+    counts: &EngineCounts,
+    results: Vec<KeyedResult>,
+    scans: crate::io::inputs::Scans,
+    accounts: &AccountList,
+    account_drops: Option<crate::compute::accounts::AccountsDropped>,
+) -> Result<Computed> {
+    let mut keyed_rows = Vec::new();
+    let mut latencies_ns = Vec::new();
+    let mut totals = GraphTotals::default();
+    let mut duplicate_follows = 0;
+    let mut brand_rows = Vec::new();
+    let mut change_rows: Vec<(u64, ChangeRow)> = Vec::new();
+    let (mut change_sums, mut previous_duplicates, mut compared) = (ChangeSums::default(), 0, false);
+    for result in results {
+        keyed_rows.extend(result.accounts.into_iter().zip(result.rows));
+        latencies_ns.extend(result.latencies_ns);
+        totals.add(result.totals);
+        duplicate_follows += result.duplicate_follows;
+        brand_rows.extend(result.brand_keys.into_iter().zip(result.brand_rows));
+        if let Some((keys, rows, sums, duplicates)) = result.changes {
+            compared = true;
+            change_rows.extend(keys.into_iter().zip(rows));
+            change_sums.add(&sums);
+            previous_duplicates += duplicates;
+        }
+    }
+    keyed_rows.sort_unstable_by_key(|(k, _)| *k);
+    if keyed_rows.windows(2).any(|w| w[0].0 == w[1].0) {
+        return Err(Error::Input {
+            object: counts.engine.clone(),
+            problem: "an account came back from two buckets; rows must be routed by account".into(),
+        });
+    }
+    let mut builder = UniverseBuilder::default();
+    builder.add(&[&keyed_rows.iter().map(|(k, _)| *k).collect::<Vec<_>>()]);
+    let universe = builder.finish();
+    let pass = AccountPass { rows: keyed_rows.into_iter().map(|(_, r)| r).collect(), latencies_ns };
+    let types = AccountTypes::build(&universe, accounts);
+    let expected_brands = brand_ids(job, scans.id_type, reporter, &universe, &types);
+
+    let id_type = scans.id_type;
+    let key_of = |id: i64| id_type.key_of(i128::from(id));
+    let reach: BTreeMap<u64, u64> = counts.reach.iter().filter_map(|&(id, r)| Some((key_of(id)?, r))).collect();
+    let mut brands: Vec<_> = brand_rows
+        .into_iter()
+        .map(|(key, mut row)| {
+            row.account = universe.find(key).expect("a bucket's brand is one of its accounts");
+            row.reach_2hop = reach.get(&key).copied().unwrap_or(0);
+            row
+        })
+        .collect();
+    brands.sort_unstable_by_key(|r| r.account);
+    // The engine may send candidates the job's rule does not count (an account typed `brand`
+    // in a later row than its first type): keep the job's brands, and require every one.
+    brands.retain(|r| expected_brands.binary_search(&r.account).is_ok());
+    if brands.iter().map(|r| r.account).ne(expected_brands.iter().copied()) {
+        return Err(Error::Input {
+            object: counts.engine.clone(),
+            problem: format!("{} brand rows came back for {} brands", brands.len(), expected_brands.len()),
+        });
+    }
+
+    let changes = compared.then(|| {
+        let n = universe.len();
+        let mut extra = UniverseBuilder::default();
+        let outside: Vec<u64> = change_rows.iter().map(|(k, _)| *k).filter(|&k| universe.find(k).is_none()).collect();
+        extra.add(&[&outside]);
+        let extra_keys = extra.into_sorted_keys();
+        let dense = |k: u64| match universe.find(k) {
+            Some(d) => d,
+            None => (n + extra_keys.binary_search(&k).expect("collected above")) as u32,
+        };
+        change_rows.sort_unstable_by_key(|(k, _)| *k);
+        let rows = change_rows.into_iter().map(|(k, r)| ChangeRow { account: dense(k), ..r }).collect();
+        let keys = universe.keys().iter().chain(&extra_keys).copied().collect();
+        Changes { keys, rows, population: change_sums.finish(), duplicates_removed: previous_duplicates }
+    });
+    let population = population(totals, &pass);
+    let rejected =
+        Rejected::new(counts.follows.into(), duplicate_follows, counts.interactions.map(Dropped::from), account_drops)
+            .with_previous(counts.previous_follows.map(Dropped::from), changes.as_ref().map(|c| c.duplicates_removed));
+    let execution = ExecutionEntry { mode: counts.engine.clone(), buckets: Some(counts.buckets), spill_bytes: None };
+    Ok(Computed { scans, universe, types, pass, population, brands, changes, rejected, execution })
+}
