@@ -44,6 +44,18 @@ fn map_chunk(index: &HashMap<u64, u32, FxBuild>, keys: &[u64], out: &mut [u32]) 
     }
 }
 
+/// [`map_chunk`] for keys that may be missing: those get `missing`.
+fn map_chunk_or(index: &HashMap<u64, u32, FxBuild>, keys: &[u64], out: &mut [u32], missing: u32) {
+    let (mut last_key, mut last) = (None, 0u32);
+    for (k, o) in keys.iter().zip(out.iter_mut()) {
+        if last_key != Some(*k) {
+            last = index.get(k).copied().unwrap_or(missing);
+            last_key = Some(*k);
+        }
+        *o = last;
+    }
+}
+
 /// Distinct ids gathered chunk by chunk, for inputs streamed rather than held.
 #[derive(Debug, Default)]
 pub struct UniverseBuilder {
@@ -124,8 +136,17 @@ impl Universe {
     /// Dense ids of keys that may fall outside the universe (another night's follows): keys
     /// outside get ids from `len()` on, in order of first appearance, and are returned.
     pub fn dense_or_extend(&self, columns: &[&[u64]]) -> (Vec<Vec<u32>>, Vec<u64>) {
-        let mut dense: Vec<Vec<u32>> =
-            columns.iter().map(|c| c.par_iter().map(|k| self.find(*k).unwrap_or(u32::MAX)).collect()).collect();
+        const CHUNK: usize = 1 << 16;
+        let mut dense: Vec<Vec<u32>> = columns
+            .iter()
+            .map(|c| {
+                let mut out = vec![0u32; c.len()];
+                out.par_chunks_mut(CHUNK)
+                    .zip(c.par_chunks(CHUNK))
+                    .for_each(|(o, k)| map_chunk_or(&self.index, k, o, u32::MAX));
+                out
+            })
+            .collect();
         let mut extra: HashMap<u64, u32, FxBuild> = HashMap::default();
         let mut extra_keys = Vec::new();
         for (column, ids) in columns.iter().zip(dense.iter_mut()) {
