@@ -95,18 +95,23 @@ impl Spill {
         self.dir.join(format!("{}-{bucket:05}.bin", stream.name()))
     }
 
-    /// Appends records (already encoded, see the module docs) to a bucket's file.
-    pub fn append(&mut self, stream: Stream, bucket: usize, records: &[u8]) -> Result<()> {
-        if records.is_empty() {
-            return Ok(());
-        }
+    /// A bucket's file, created on first use.
+    fn open(&mut self, stream: Stream, bucket: usize) -> Result<&mut BufWriter<File>> {
         let slot = stream.index() * self.buckets + bucket;
         if self.writers[slot].is_none() {
             let path = self.path(stream, bucket);
             let file = File::create(&path).map_err(spill_error(&path, "creating"))?;
             self.writers[slot] = Some(BufWriter::with_capacity(WRITE_BUFFER, file));
         }
-        let writer = self.writers[slot].as_mut().expect("opened above");
+        Ok(self.writers[slot].as_mut().expect("opened above"))
+    }
+
+    /// Appends records (already encoded, see the module docs) to a bucket's file.
+    pub fn append(&mut self, stream: Stream, bucket: usize, records: &[u8]) -> Result<()> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let writer = self.open(stream, bucket)?;
         if let Err(e) = writer.write_all(records) {
             return Err(spill_error(&self.path(stream, bucket), "writing")(e));
         }
@@ -236,15 +241,44 @@ pub fn route(buckets: &Buckets, src: &[u32], dst: &[u32], created: Option<&[i64]
 
 impl Spill {
     /// Appends routed chunks: `out` records to the `out` stream, `inward` ones to `inward`.
+    /// Files are written in parallel, one bucket's file per task, parts in order.
     pub fn append_routed(&mut self, out: Stream, inward: Stream, parts: &[Routed]) -> Result<()> {
-        for part in parts {
-            for (bucket, records) in part.out.iter().enumerate() {
-                self.append(out, bucket, records)?;
+        assert_ne!(out, inward, "two streams");
+        let k = self.buckets;
+        for bucket in 0..k {
+            if parts.iter().any(|p| !p.out[bucket].is_empty()) {
+                self.open(out, bucket)?;
             }
-            for (bucket, records) in part.inward.iter().enumerate() {
-                self.append(inward, bucket, records)?;
+            if parts.iter().any(|p| !p.inward[bucket].is_empty()) {
+                self.open(inward, bucket)?;
             }
         }
+        let paths: Vec<(PathBuf, PathBuf)> = (0..k).map(|b| (self.path(out, b), self.path(inward, b))).collect();
+        let (first, second) = (out.index().min(inward.index()), out.index().max(inward.index()));
+        let (low, high) = self.writers.split_at_mut(second * k);
+        let (a, b) = (&mut low[first * k..(first + 1) * k], &mut high[..k]);
+        let (out_writers, in_writers) = if out.index() < inward.index() { (a, b) } else { (b, a) };
+        let written: u64 = out_writers
+            .par_iter_mut()
+            .zip(in_writers.par_iter_mut())
+            .enumerate()
+            .map(|(bucket, (o, i))| -> Result<u64> {
+                let mut bytes = 0;
+                for part in parts {
+                    for (writer, records, path) in [
+                        (&mut *o, &part.out[bucket], &paths[bucket].0),
+                        (&mut *i, &part.inward[bucket], &paths[bucket].1),
+                    ] {
+                        if let Some(w) = writer.as_mut().filter(|_| !records.is_empty()) {
+                            w.write_all(records).map_err(spill_error(path, "writing"))?;
+                            bytes += records.len() as u64;
+                        }
+                    }
+                }
+                Ok(bytes)
+            })
+            .sum::<Result<u64>>()?;
+        self.bytes += written;
         Ok(())
     }
 }
