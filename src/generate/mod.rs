@@ -73,62 +73,85 @@ fn fresh(n: usize, args: &GenerateArgs) -> Population {
     Population { ids, brand: kinds.iter().map(|&k| k == Kind::Brand).collect(), follows, interactions }
 }
 
-/// Writes the three datasets, each split into up to `files` objects.
+/// One object to write: a row range of one dataset.
+enum Part {
+    Follows(std::ops::Range<usize>),
+    Interactions(std::ops::Range<usize>),
+    Accounts(std::ops::Range<usize>),
+}
+
+/// Writes the three datasets, each split into up to `files` objects. Objects are built,
+/// encoded and written a few at a time (one per core), so only those are ever held twice.
 fn write_population(runtime: &tokio::runtime::Runtime, out: &Location, p: &Population, files: usize) -> Result<()> {
+    let parts_of = |rows: usize| files.min(rows.div_ceil(1000)).max(1);
+    let mut parts: Vec<(String, Part)> = Vec::new();
+    let (follow_rows, event_rows, n) = (p.follows.follower.len(), p.interactions.actor.len(), p.ids.len());
+    for (i, range) in split(follow_rows, parts_of(follow_rows)).into_iter().enumerate() {
+        parts.push((format!("follows/part-{i:05}"), Part::Follows(range)));
+    }
+    for (i, range) in split(event_rows, parts_of(event_rows)).into_iter().enumerate() {
+        parts.push((format!("interactions/part-{i:05}"), Part::Interactions(range)));
+    }
+    for (i, range) in split(n, parts_of(n)).into_iter().enumerate() {
+        parts.push((format!("accounts/part-{i:05}"), Part::Accounts(range)));
+    }
+    for group in parts.chunks(rayon::current_num_threads().max(1)) {
+        let encoded: Vec<(String, bytes::Bytes)> = group
+            .par_iter()
+            .map(|(name, part)| encode_parquet(name, &part_batch(p, part)?).map(|bytes| (name.clone(), bytes)))
+            .collect::<Result<_>>()?;
+        runtime.block_on(async {
+            for (name, bytes) in encoded {
+                let path = out.child(&format!("{name}.parquet"));
+                out.store.put(&path, bytes.into()).await.map_err(|e| Error::storage(out.display(&path), "write", e))?;
+            }
+            Ok::<_, Error>(())
+        })?;
+    }
+    Ok(())
+}
+
+/// The rows of one object, as a record batch with the contract's default column names.
+fn part_batch(p: &Population, part: &Part) -> Result<RecordBatch> {
     let ids = &p.ids;
     let id_column =
         |idx: &[u32]| -> ArrayRef { Arc::new(Int64Array::from_iter_values(idx.iter().map(|&i| ids[i as usize]))) };
     let utc = |values: Vec<Option<i64>>| -> ArrayRef {
         Arc::new(TimestampMicrosecondArray::from(values).with_timezone("UTC"))
     };
-    let parts_of = |rows: usize| files.min(rows.div_ceil(1000)).max(1);
-    let built = |name: &str, batch: std::result::Result<RecordBatch, arrow_schema::ArrowError>| {
-        batch.map_err(|e| Error::internal(format!("building {name}"), e))
-    };
-
-    let mut parts: Vec<(String, RecordBatch)> = Vec::new();
-    let f = &p.follows;
-    for (i, range) in split(f.follower.len(), parts_of(f.follower.len())).into_iter().enumerate() {
-        let batch = RecordBatch::try_from_iter([
-            ("follower_id", id_column(&f.follower[range.clone()])),
-            ("followee_id", id_column(&f.followee[range.clone()])),
-            ("created_at", utc(f.created_us[range].to_vec())),
-        ]);
-        parts.push((format!("follows/part-{i:05}"), built("follows", batch)?));
-    }
-    let e = &p.interactions;
-    for (i, range) in split(e.actor.len(), parts_of(e.actor.len())).into_iter().enumerate() {
-        let kinds: StringArray = e.kind[range.clone()].iter().map(|&k| Some(KINDS[k as usize])).collect();
-        let batch = RecordBatch::try_from_iter([
-            ("actor_id", id_column(&e.actor[range.clone()])),
-            ("target_id", id_column(&e.target[range.clone()])),
-            ("created_at", utc(e.created_us[range.clone()].iter().map(|&t| Some(t)).collect())),
-            ("kind", Arc::new(kinds) as ArrayRef),
-        ]);
-        parts.push((format!("interactions/part-{i:05}"), built("interactions", batch)?));
-    }
-    let n = ids.len();
-    for (i, range) in split(n, parts_of(n)).into_iter().enumerate() {
-        let accounts: Vec<u32> = (range.start as u32..range.end as u32).collect();
-        let types: StringArray = p.brand[range].iter().map(|&b| Some(if b { "brand" } else { "person" })).collect();
-        let batch = RecordBatch::try_from_iter([
-            ("account_id", id_column(&accounts)),
-            ("account_type", Arc::new(types) as ArrayRef),
-        ]);
-        parts.push((format!("accounts/part-{i:05}"), built("accounts", batch)?));
-    }
-
-    let encoded: Vec<_> = parts
-        .par_iter()
-        .map(|(name, batch)| encode_parquet(name, batch).map(|bytes| (name.clone(), bytes)))
-        .collect::<Result<_>>()?;
-    runtime.block_on(async {
-        for (name, bytes) in encoded {
-            let path = out.child(&format!("{name}.parquet"));
-            out.store.put(&path, bytes.into()).await.map_err(|e| Error::storage(out.display(&path), "write", e))?;
+    let (name, batch) = match part {
+        Part::Follows(range) => {
+            let f = &p.follows;
+            let batch = RecordBatch::try_from_iter([
+                ("follower_id", id_column(&f.follower[range.clone()])),
+                ("followee_id", id_column(&f.followee[range.clone()])),
+                ("created_at", utc(f.created_us[range.clone()].to_vec())),
+            ]);
+            ("follows", batch)
         }
-        Ok(())
-    })
+        Part::Interactions(range) => {
+            let e = &p.interactions;
+            let kinds: StringArray = e.kind[range.clone()].iter().map(|&k| Some(KINDS[k as usize])).collect();
+            let batch = RecordBatch::try_from_iter([
+                ("actor_id", id_column(&e.actor[range.clone()])),
+                ("target_id", id_column(&e.target[range.clone()])),
+                ("created_at", utc(e.created_us[range.clone()].iter().map(|&t| Some(t)).collect())),
+                ("kind", Arc::new(kinds) as ArrayRef),
+            ]);
+            ("interactions", batch)
+        }
+        Part::Accounts(range) => {
+            let accounts: Vec<u32> = (range.start as u32..range.end as u32).collect();
+            let types: StringArray =
+                p.brand[range.clone()].iter().map(|&b| Some(if b { "brand" } else { "person" })).collect();
+            let batch = RecordBatch::try_from_iter([
+                ("account_id", id_column(&accounts)),
+                ("account_type", Arc::new(types) as ArrayRef),
+            ]);
+            ("accounts", batch)
+        }
+    };
+    batch.map_err(|e| Error::internal(format!("building {name}"), e))
 }
 
 /// `parts` contiguous ranges covering `0..len`.
