@@ -23,7 +23,7 @@ use crate::compute::account_metrics::{account_metrics, AccountPass};
 use crate::compute::accounts::{clean_accounts, AccountTypes};
 use crate::compute::brands::{brand_rows, fill_reach};
 use crate::compute::buckets::Buckets;
-use crate::compute::clean::{clean_edges, Dropped, Window};
+use crate::compute::clean::{Dropped, Window};
 use crate::compute::follow_changes::{follow_changes, ChangeRow, ChangeSums, Changes, Tonight};
 use crate::compute::follow_graph::{EdgeHalf, FollowGraph};
 use crate::compute::interaction_graph::InteractionGraph;
@@ -31,15 +31,13 @@ use crate::compute::population::{population, GraphTotals};
 use crate::compute::reach::{FollowerLists, SampledFollowers};
 use crate::compute::universe::{Universe, UniverseBuilder, MAX_ACCOUNTS};
 use crate::error::{Error, Result};
-use crate::io::dataset::ScannedDataset;
-use crate::io::inputs::{into_edges, read_accounts, Scans};
-use crate::io::read::{for_each_chunk, ColumnData};
+use crate::io::inputs::{read_accounts, Scans};
 use crate::io::spill::{route, Spill, Stream};
 use crate::job::Job;
 use crate::manifest::{ExecutionEntry, Rejected};
 use crate::progress::Reporter;
 use crate::resources::{self, InputRows};
-use crate::{brand_ids, camp_rule, Computed, Engine};
+use crate::{brand_ids, camp_rule, stream_edges, Computed, Engine};
 
 /// Computes every table in `count` buckets (or as many as the memory limit needs).
 pub(crate) fn compute(
@@ -144,28 +142,6 @@ impl IdPass {
 
 fn interactions_window(job: &Job) -> Window {
     Window { start: job.params.window_start_ns, end: job.params.window_end_ns }
-}
-
-/// Streams one edge dataset through `use_rows`, chunk by chunk, after the cleaning rules.
-fn stream_edges(
-    engine: &Engine,
-    scan: &ScannedDataset,
-    on_rows: Arc<dyn Fn(u64) + Send + Sync>,
-    window: Window,
-    keep_ts: bool,
-    mut use_rows: impl FnMut(crate::compute::clean::EdgeRows) -> Result<()> + Send,
-) -> Result<Dropped> {
-    let mut dropped = Dropped::default();
-    engine.runtime.block_on(for_each_chunk(scan, engine.concurrency, on_rows, |chunk: Vec<ColumnData>| {
-        engine.pool.install(|| {
-            let (rows, d) = clean_edges(into_edges(chunk), window, keep_ts);
-            dropped.null_id += d.null_id;
-            dropped.self_loop += d.self_loop;
-            dropped.outside_window += d.outside_window;
-            use_rows(rows)
-        })
-    }))?;
-    Ok(dropped)
 }
 
 /// Pass 1: every kept id into the universe; the previous night's ids that are not in it.
@@ -330,7 +306,7 @@ fn sweep(
                 Ok(EdgeHalf { local, other, created: None })
             };
             let before = FollowGraph::from_halves(size, previous(Stream::PreviousOut)?, previous(Stream::PreviousIn)?);
-            let (changed, bucket_sums) = follow_changes(&Tonight { graph: &follows, accounts: tonight }, &before);
+            let (changed, bucket_sums) = follow_changes(&Tonight { graph: &follows, accounts: tonight }, &before, None);
             rows.extend(changed.into_iter().map(|r| ChangeRow { account: r.account + start as u32, ..r }));
             sums.add(&bucket_sums);
             *duplicates += before.duplicates_removed;

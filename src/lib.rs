@@ -141,8 +141,9 @@ pub(crate) fn prepare(
     engine: &Engine,
     (scans, input_rows): (io::inputs::Scans, resources::InputRows),
 ) -> Result<Prepared> {
-    // job config -> read
-    let total_rows: u64 = scans.all().map(|d| d.rows()).sum();
+    // job config -> read (the previous night is read later, straight into dense ids)
+    let previous_rows = scans.previous_follows.as_ref().map_or(0, |d| d.rows());
+    let total_rows: u64 = scans.all().map(|d| d.rows()).sum::<u64>() - previous_rows;
     let bar = reporter.bar("read", total_rows);
     let on_rows = {
         let bar = bar.clone();
@@ -165,12 +166,11 @@ pub(crate) fn prepare(
                     follows: clean_edges(inputs.follows, Window::default(), true),
                     interactions: inputs.interactions.map(|raw| clean_edges(raw, window, false)).unzip(),
                     accounts: inputs.accounts.map(clean_accounts).unzip(),
-                    previous: inputs.previous_follows.map(|raw| clean_edges(raw, Window::default(), false)).unzip(),
                 })
             },
             |c| json!({ "follows": c.follows.0.len(), "interactions": c.interactions.0.as_ref().map(EdgeRows::len) }),
         )?;
-        let Cleaned { follows: (follows, follow_drops), interactions, accounts, previous } = cleaned;
+        let Cleaned { follows: (follows, follow_drops), interactions, accounts } = cleaned;
         let (interactions, interaction_drops) = interactions;
         let (account_list, account_drops) = accounts;
         let account_list = account_list.unwrap_or_default();
@@ -216,7 +216,7 @@ pub(crate) fn prepare(
             |g| json!({ "events": g.events, "pairs": g.pairs() }),
         )?;
         let rejected = Rejected::new(follow_drops, follow_graph.duplicates_removed, interaction_drops, account_drops);
-        Ok(Prepared { scans, input_rows, universe, account_list, follow_graph, interaction_graph, previous, rejected })
+        Ok(Prepared { scans, input_rows, universe, account_list, follow_graph, interaction_graph, rejected })
     })
 }
 
@@ -228,7 +228,6 @@ pub(crate) struct Prepared {
     account_list: compute::accounts::AccountList,
     pub(crate) follow_graph: FollowGraph,
     pub(crate) interaction_graph: InteractionGraph,
-    pub(crate) previous: Cleaning<EdgeRows, compute::clean::Dropped>,
     pub(crate) rejected: Rejected,
 }
 
@@ -270,21 +269,26 @@ fn compute_in_memory(
     scanned: (io::inputs::Scans, resources::InputRows),
 ) -> Result<Computed> {
     let prepared = prepare(job, reporter, engine, scanned)?;
-    let Prepared { scans, universe, account_list, follow_graph, interaction_graph, previous, rejected, .. } = prepared;
-    let (previous, previous_drops) = previous;
+    let Prepared { scans, universe, account_list, follow_graph, interaction_graph, rejected, .. } = prepared;
     engine.pool.install(|| {
         let stats = reporter.stage(
             "stats",
             || stats(job, scans.id_type, reporter, &universe, &account_list, &follow_graph, &interaction_graph),
             |s| json!({ "brands": s.brands.len() }),
         )?;
-        let changes = match previous {
-            None => None,
-            Some(previous) => Some(reporter.stage(
+        let (changes, previous_drops) = match &scans.previous_follows {
+            None => (None, None),
+            Some(scan) => reporter.stage(
                 "changes",
-                || Ok::<_, Error>(compare_nights(&universe, &follow_graph, &previous)),
-                |c| json!({ "accounts_changed": c.rows.len(), "edges_added": c.population.edges_added }),
-            )?),
+                || {
+                    let (previous, dropped) = read_previous_night(engine, scan, &universe)?;
+                    Ok::<_, Error>((Some(compare_nights(&universe, &follow_graph, previous)), Some(dropped)))
+                },
+                |(c, _)| {
+                    let c = c.as_ref().expect("compared");
+                    json!({ "accounts_changed": c.rows.len(), "edges_added": c.population.edges_added })
+                },
+            )?,
         };
         let rejected = rejected.with_previous(previous_drops, changes.as_ref().map(|c| c.duplicates_removed));
         let Stats { types, pass, population, brands } = stats;
@@ -303,7 +307,47 @@ struct Cleaned {
     follows: (EdgeRows, compute::clean::Dropped),
     interactions: Cleaning<EdgeRows, compute::clean::Dropped>,
     accounts: Cleaning<compute::accounts::AccountList, compute::accounts::AccountsDropped>,
-    previous: Cleaning<EdgeRows, compute::clean::Dropped>,
+}
+
+/// Streams one edge dataset through `use_rows`, chunk by chunk, after the cleaning rules;
+/// returns what the rules dropped. The chunks are worked on in the run's thread pool.
+pub(crate) fn stream_edges(
+    engine: &Engine,
+    scan: &io::dataset::ScannedDataset,
+    on_rows: Arc<dyn Fn(u64) + Send + Sync>,
+    window: Window,
+    keep_ts: bool,
+    mut use_rows: impl FnMut(EdgeRows) -> Result<()> + Send,
+) -> Result<compute::clean::Dropped> {
+    let mut dropped = compute::clean::Dropped::default();
+    engine.runtime.block_on(io::read::for_each_chunk(scan, engine.concurrency, on_rows, |chunk| {
+        engine.pool.install(|| {
+            let (rows, d) = clean_edges(io::inputs::into_edges(chunk), window, keep_ts);
+            dropped.null_id += d.null_id;
+            dropped.self_loop += d.self_loop;
+            dropped.outside_window += d.outside_window;
+            use_rows(rows)
+        })
+    }))?;
+    Ok(dropped)
+}
+
+/// The previous night's follows, read chunk by chunk straight into dense ids (U'): its
+/// 64-bit ids are never held whole.
+pub(crate) fn read_previous_night(
+    engine: &Engine,
+    scan: &io::dataset::ScannedDataset,
+    universe: &Universe,
+) -> Result<(compute::follow_changes::PreviousNight, compute::clean::Dropped)> {
+    let rows = scan.rows() as usize;
+    let (mut src, mut dst) = (Vec::with_capacity(rows), Vec::with_capacity(rows));
+    let mut extension = compute::universe::Extension::default();
+    let dropped = stream_edges(engine, scan, Arc::new(|_| {}), Window::default(), false, |chunk| {
+        src.extend(universe.dense_extending(&chunk.src, &mut extension));
+        dst.extend(universe.dense_extending(&chunk.dst, &mut extension));
+        Ok(())
+    })?;
+    Ok((compute::follow_changes::PreviousNight { src, dst, extra_keys: extension.keys }, dropped))
 }
 
 /// Per-account and population metrics, and the brand table.

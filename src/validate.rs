@@ -42,7 +42,10 @@ pub fn validate(job: &Job, reporter: &Reporter) -> Result<Validation> {
         )));
     }
     let prepared = prepare(job, reporter, &engine, scanned)?;
-    let (_, previous_drops) = prepared.previous;
+    let previous_drops = match &prepared.scans.previous_follows {
+        Some(scan) => Some(crate::read_previous_night(&engine, scan, &prepared.universe)?.1),
+        None => None,
+    };
     Ok(Validation {
         valid: true,
         id_type: prepared.scans.id_type.to_string(),

@@ -104,7 +104,7 @@ pub fn keyed_bucket(bucket: KeyedBucket, brands: &[u64], rule: &CampRule) -> Key
         let untimed = |rows: &KeyedRows| EdgeHalf { created: None, ..half(rows, false) };
         let before = FollowGraph::from_halves(n, untimed(out), untimed(inward));
         // Accounts absent tonight have no rows tonight, so their lists are empty already.
-        let (changed, sums) = follow_changes(&Tonight { graph: &follows, accounts: n }, &before);
+        let (changed, sums) = follow_changes(&Tonight { graph: &follows, accounts: n }, &before, None);
         let keys = changed.iter().map(|r| own.keys()[r.account as usize]).collect();
         (keys, changed, sums, before.duplicates_removed)
     });

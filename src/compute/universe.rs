@@ -56,6 +56,14 @@ fn map_chunk_or(index: &HashMap<u64, u32, FxBuild>, keys: &[u64], out: &mut [u32
     }
 }
 
+/// Ids outside the universe met so far, numbered after it.
+#[derive(Debug, Default)]
+pub struct Extension {
+    index: HashMap<u64, u32, FxBuild>,
+    /// The keys, in order of their ids.
+    pub keys: Vec<u64>,
+}
+
 /// Distinct ids gathered chunk by chunk, for inputs streamed rather than held.
 #[derive(Debug, Default)]
 pub struct UniverseBuilder {
@@ -136,28 +144,27 @@ impl Universe {
     /// Dense ids of keys that may fall outside the universe (another night's follows): keys
     /// outside get ids from `len()` on, in order of first appearance, and are returned.
     pub fn dense_or_extend(&self, columns: &[&[u64]]) -> (Vec<Vec<u32>>, Vec<u64>) {
+        let mut extension = Extension::default();
+        let dense = columns.iter().map(|c| self.dense_extending(c, &mut extension)).collect();
+        (dense, extension.keys)
+    }
+
+    /// Dense ids of keys that may fall outside the universe, chunk after chunk: keys outside
+    /// get ids from `len()` on, in order of first appearance across chunks.
+    pub fn dense_extending(&self, keys: &[u64], extension: &mut Extension) -> Vec<u32> {
         const CHUNK: usize = 1 << 16;
-        let mut dense: Vec<Vec<u32>> = columns
-            .iter()
-            .map(|c| {
-                let mut out = vec![0u32; c.len()];
-                out.par_chunks_mut(CHUNK)
-                    .zip(c.par_chunks(CHUNK))
-                    .for_each(|(o, k)| map_chunk_or(&self.index, k, o, u32::MAX));
-                out
-            })
-            .collect();
-        let mut extra: HashMap<u64, u32, FxBuild> = HashMap::default();
-        let mut extra_keys = Vec::new();
-        for (column, ids) in columns.iter().zip(dense.iter_mut()) {
-            for (k, id) in column.iter().zip(ids.iter_mut()).filter(|(_, id)| **id == u32::MAX) {
-                *id = *extra.entry(*k).or_insert_with(|| {
-                    extra_keys.push(*k);
-                    (self.keys.len() + extra_keys.len() - 1) as u32
-                });
-            }
+        let mut out = vec![0u32; keys.len()];
+        out.par_chunks_mut(CHUNK)
+            .zip(keys.par_chunks(CHUNK))
+            .for_each(|(o, k)| map_chunk_or(&self.index, k, o, u32::MAX));
+        let n = self.keys.len();
+        for (k, id) in keys.iter().zip(out.iter_mut()).filter(|(_, id)| **id == u32::MAX) {
+            *id = *extension.index.entry(*k).or_insert_with(|| {
+                extension.keys.push(*k);
+                (n + extension.keys.len() - 1) as u32
+            });
         }
-        (dense, extra_keys)
+        out
     }
 
     /// Dense ids of keys that are all known to be in the universe.

@@ -158,7 +158,6 @@ pub struct Inputs {
     pub follows: RawEdges,
     pub interactions: Option<RawEdges>,
     pub accounts: Option<RawAccounts>,
-    pub previous_follows: Option<RawEdges>,
 }
 
 pub(crate) fn into_ids(column: ColumnData) -> (Vec<u64>, Option<Vec<bool>>) {
@@ -194,7 +193,8 @@ pub async fn read_accounts(
     Ok(RawAccounts { keys, valid, types })
 }
 
-/// Decodes the wanted columns of every scanned dataset.
+/// Decodes the wanted columns of every scanned dataset but the previous night's (which is
+/// streamed once tonight's ids are known).
 pub async fn read_inputs(scans: &Scans, concurrency: usize, on_rows: Arc<dyn Fn(u64) + Send + Sync>) -> Result<Inputs> {
     let follows = into_edges(read_columns(&scans.follows, concurrency, Arc::clone(&on_rows)).await?);
     let interactions = match &scans.interactions {
@@ -205,9 +205,5 @@ pub async fn read_inputs(scans: &Scans, concurrency: usize, on_rows: Arc<dyn Fn(
         Some(s) => Some(read_accounts(s, concurrency, Arc::clone(&on_rows)).await?),
         None => None,
     };
-    let previous_follows = match &scans.previous_follows {
-        Some(s) => Some(into_edges(read_columns(s, concurrency, Arc::clone(&on_rows)).await?)),
-        None => None,
-    };
-    Ok(Inputs { follows, interactions, accounts, previous_follows })
+    Ok(Inputs { follows, interactions, accounts })
 }
