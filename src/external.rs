@@ -29,22 +29,6 @@ use crate::manifest::{ExecutionEntry, Rejected};
 use crate::progress::Reporter;
 use crate::{brand_ids, scan, store, Computed, Engine, RunOutcome};
 
-/// What the engine's cleaning dropped, per dataset (`rejected` in the manifest).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Dropped3 {
-    pub null_id: u64,
-    pub self_loop: u64,
-    #[serde(default)]
-    pub outside_window: u64,
-}
-
-impl From<Dropped3> for Dropped {
-    fn from(d: Dropped3) -> Dropped {
-        Dropped { null_id: d.null_id, self_loop: d.self_loop, outside_window: d.outside_window }
-    }
-}
-
 /// The engine's side of a run.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -52,9 +36,10 @@ pub struct EngineCounts {
     /// The engine's name, for the manifest (`execution.mode`).
     pub engine: String,
     pub buckets: usize,
-    pub follows: Dropped3,
-    pub interactions: Option<Dropped3>,
-    pub previous_follows: Option<Dropped3>,
+    /// What the engine's cleaning dropped, per dataset (`rejected` in the manifest).
+    pub follows: Dropped,
+    pub interactions: Option<Dropped>,
+    pub previous_follows: Option<Dropped>,
     /// (brand id, reach_2hop); ids as the engine reads them (int64).
     pub reach: Vec<(i64, u64)>,
 }
@@ -221,9 +206,8 @@ fn merge(
         Changes { keys, rows, population: change_sums.finish(), duplicates_removed: previous_duplicates }
     });
     let population = population(totals, &pass);
-    let rejected =
-        Rejected::new(counts.follows.into(), duplicate_follows, counts.interactions.map(Dropped::from), account_drops)
-            .with_previous(counts.previous_follows.map(Dropped::from), changes.as_ref().map(|c| c.duplicates_removed));
+    let rejected = Rejected::new(counts.follows, duplicate_follows, counts.interactions, account_drops)
+        .with_previous(counts.previous_follows, changes.as_ref().map(|c| c.duplicates_removed));
     let execution = ExecutionEntry { mode: counts.engine.clone(), buckets: Some(counts.buckets), spill_bytes: None };
     Ok(Computed { scans, universe, types, pass, population, brands, changes, rejected, execution })
 }

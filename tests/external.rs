@@ -13,9 +13,10 @@ use arrow_array::Array;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use reciprocity::cli::{LogFormat, RunArgs};
 use reciprocity::compute::account_metrics::CampRule;
+use reciprocity::compute::clean::Dropped;
 use reciprocity::compute::keyed_bucket::{keyed_bucket, KeyedBucket, KeyedResult, KeyedRows};
 use reciprocity::compute::NULL_TS;
-use reciprocity::external::{plan_for_engine, publish_external, Dropped3, EngineCounts};
+use reciprocity::external::{plan_for_engine, publish_external, EngineCounts};
 use reciprocity::id_type::IdType;
 use reciprocity::job::Job;
 use reciprocity::progress::Reporter;
@@ -71,9 +72,9 @@ fn route(
     out: impl Fn(&mut KeyedBucket) -> &mut KeyedRows,
     inward: impl Fn(&mut KeyedBucket) -> &mut KeyedRows,
     all: &mut [KeyedBucket],
-) -> Dropped3 {
+) -> Dropped {
     let bucket_of = |id: i64| bucket_of(buckets, id);
-    let mut dropped = Dropped3::default();
+    let mut dropped = Dropped::default();
     for &(a, b, t) in rows {
         let (Some(a), Some(b)) = (a, b) else {
             dropped.null_id += 1;

@@ -41,7 +41,8 @@ pub struct RawEdges {
 }
 
 /// Rows dropped, by reason.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Dropped {
     pub null_id: u64,
     pub self_loop: u64,
