@@ -210,6 +210,7 @@ pub fn route(buckets: &Buckets, src: &[u32], dst: &[u32], created: Option<&[i64]
     const PART: usize = 1 << 16;
     let k = buckets.count();
     let record = if created.is_some() { 16 } else { 8 };
+    let starts: Vec<u32> = (0..k).map(|b| buckets.start(b) as u32).collect();
     src.par_chunks(PART)
         .zip(dst.par_chunks(PART))
         .enumerate()
@@ -221,7 +222,7 @@ pub fn route(buckets: &Buckets, src: &[u32], dst: &[u32], created: Option<&[i64]
             }
             for (i, (&a, &b)) in src.iter().zip(dst).enumerate() {
                 let (ka, kb) = (buckets.of(a), buckets.of(b));
-                let (la, lb) = ((a as usize - buckets.start(ka)) as u32, (b as usize - buckets.start(kb)) as u32);
+                let (la, lb) = (a - starts[ka], b - starts[kb]);
                 match created {
                     Some(t) => {
                         let t = t[part * PART + i];
