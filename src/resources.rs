@@ -33,8 +33,9 @@ pub fn estimate_bytes(rows: InputRows) -> u64 {
         + rows.previous_follows * BYTES_PER_PREVIOUS_FOLLOW
 }
 
-/// The most buckets a run may use (each is a few files open at once while spilling).
-pub const MAX_BUCKETS: usize = 1024;
+/// The most buckets a run may use: each keeps six spill files open while spilling, and
+/// 6 × 128 stays under the usual limit of 1,024 open files per process.
+pub const MAX_BUCKETS: usize = 128;
 
 /// Bytes per account that a bucketed run holds from start to end: its key in the universe
 /// and the key's index, its finished metrics row, its type and its followers-list offset.
