@@ -149,3 +149,14 @@ fn a_bucket_count_of_zero_is_a_usage_error() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("buckets"), "{}", stderr(&o));
 }
+
+#[test]
+fn a_bucketed_run_writes_the_report_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = run_sample(&out, dir.path(), &["--buckets", "3", "--report"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(page.contains("<svg"), "the report has its charts");
+    assert_eq!(manifest(&out)["report"], "report.html");
+}
