@@ -37,7 +37,8 @@ use crate::job::Job;
 use crate::manifest::{ExecutionEntry, Rejected};
 use crate::progress::Reporter;
 use crate::resources::{self, InputRows};
-use crate::{brand_ids, camp_rule, stream_edges, Computed, Engine};
+use crate::streaming::stream_edges;
+use crate::{brand_ids, camp_rule, Computed, Engine};
 
 /// Computes every table in `count` buckets (or as many as the memory limit needs).
 pub(crate) fn compute(

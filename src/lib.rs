@@ -31,6 +31,7 @@ mod publish;
 pub mod report;
 pub mod resources;
 pub mod store;
+mod streaming;
 pub mod summary;
 pub mod tables;
 pub mod validate;
@@ -281,7 +282,7 @@ fn compute_in_memory(
             Some(scan) => reporter.stage(
                 "changes",
                 || {
-                    let (previous, dropped) = read_previous_night(engine, scan, &universe)?;
+                    let (previous, dropped) = streaming::read_previous_night(engine, scan, &universe)?;
                     Ok::<_, Error>((Some(compare_nights(&universe, &follow_graph, previous)), Some(dropped)))
                 },
                 |(c, _)| {
@@ -307,47 +308,6 @@ struct Cleaned {
     follows: (EdgeRows, compute::clean::Dropped),
     interactions: Cleaning<EdgeRows, compute::clean::Dropped>,
     accounts: Cleaning<compute::accounts::AccountList, compute::accounts::AccountsDropped>,
-}
-
-/// Streams one edge dataset through `use_rows`, chunk by chunk, after the cleaning rules;
-/// returns what the rules dropped. The chunks are worked on in the run's thread pool.
-pub(crate) fn stream_edges(
-    engine: &Engine,
-    scan: &io::dataset::ScannedDataset,
-    on_rows: Arc<dyn Fn(u64) + Send + Sync>,
-    window: Window,
-    keep_ts: bool,
-    mut use_rows: impl FnMut(EdgeRows) -> Result<()> + Send,
-) -> Result<compute::clean::Dropped> {
-    let mut dropped = compute::clean::Dropped::default();
-    engine.runtime.block_on(io::read::for_each_chunk(scan, engine.concurrency, on_rows, |chunk| {
-        engine.pool.install(|| {
-            let (rows, d) = clean_edges(io::inputs::into_edges(chunk), window, keep_ts);
-            dropped.null_id += d.null_id;
-            dropped.self_loop += d.self_loop;
-            dropped.outside_window += d.outside_window;
-            use_rows(rows)
-        })
-    }))?;
-    Ok(dropped)
-}
-
-/// The previous night's follows, read chunk by chunk straight into dense ids (U'): its
-/// 64-bit ids are never held whole.
-pub(crate) fn read_previous_night(
-    engine: &Engine,
-    scan: &io::dataset::ScannedDataset,
-    universe: &Universe,
-) -> Result<(compute::follow_changes::PreviousNight, compute::clean::Dropped)> {
-    let rows = scan.rows() as usize;
-    let (mut src, mut dst) = (Vec::with_capacity(rows), Vec::with_capacity(rows));
-    let mut extension = compute::universe::Extension::default();
-    let dropped = stream_edges(engine, scan, Arc::new(|_| {}), Window::default(), false, |chunk| {
-        src.extend(universe.dense_extending(&chunk.src, &mut extension));
-        dst.extend(universe.dense_extending(&chunk.dst, &mut extension));
-        Ok(())
-    })?;
-    Ok((compute::follow_changes::PreviousNight { src, dst, extra_keys: extension.keys }, dropped))
 }
 
 /// Per-account and population metrics, and the brand table.
