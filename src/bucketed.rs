@@ -29,7 +29,7 @@ use crate::compute::follow_graph::{EdgeHalf, FollowGraph};
 use crate::compute::interaction_graph::InteractionGraph;
 use crate::compute::population::{population, GraphTotals};
 use crate::compute::reach::{FollowerLists, SampledFollowers};
-use crate::compute::universe::{Universe, UniverseBuilder, MAX_ACCOUNTS};
+use crate::compute::universe::{Extension, Universe, UniverseBuilder, MAX_ACCOUNTS};
 use crate::error::{Error, Result};
 use crate::io::inputs::{read_accounts, Scans};
 use crate::io::spill::{route, Spill, Stream};
@@ -48,7 +48,7 @@ pub(crate) fn compute(
     (scans, input_rows): (Scans, InputRows),
     count: Option<usize>,
 ) -> Result<Computed> {
-    let ids = reporter.stage(
+    let mut ids = reporter.stage(
         "ids",
         || read_ids(job, reporter, engine, &scans),
         |i| json!({ "accounts": i.universe.len() }),
@@ -61,12 +61,12 @@ pub(crate) fn compute(
         (None, Some(limit)) => resources::buckets_for(input_rows, n as u64, !brands.is_empty(), limit)?,
         (None, None) => unreachable!("buckets are chosen for a memory limit"),
     };
-    let buckets = Buckets::new(n + ids.extra_keys.len(), count);
+    let buckets = Buckets::new(n + ids.extension.keys.len(), count);
 
     let mut spill = Spill::create(&job.spill_dir, reporter.run_id(), count)?;
     reporter.stage(
         "spill",
-        || spill_rows(job, reporter, engine, &scans, &ids, &buckets, &mut spill),
+        || spill_rows(job, reporter, engine, &scans, &mut ids, &buckets, &mut spill),
         |bytes| json!({ "buckets": count, "bytes": bytes }),
     )?;
 
@@ -94,9 +94,9 @@ pub(crate) fn compute(
         |(_, b)| json!({ "brands": b.len() }),
     )?;
 
-    let IdPass { universe, follow_drops, interaction_drops, account_drops, previous_drops, extra_keys, .. } = ids;
+    let IdPass { universe, follow_drops, interaction_drops, account_drops, previous_drops, extension, .. } = ids;
     let changes = changes.map(|(mut rows, sums, duplicates_removed)| {
-        let keys: Vec<u64> = universe.keys().iter().chain(&extra_keys).copied().collect();
+        let keys: Vec<u64> = universe.keys().iter().chain(&extension.keys).copied().collect();
         rows.sort_unstable_by_key(|r: &ChangeRow| keys[r.account as usize]);
         Changes { keys, rows, population: sums.finish(), duplicates_removed }
     });
@@ -123,22 +123,8 @@ struct IdPass {
     interaction_drops: Option<Dropped>,
     account_drops: Option<crate::compute::accounts::AccountsDropped>,
     previous_drops: Option<Dropped>,
-    /// Ids seen only in the previous night's follows, ascending; their dense ids follow the
-    /// universe's.
-    extra_keys: Vec<u64>,
-}
-
-impl IdPass {
-    /// Dense ids of keys tonight or, failing that, of the previous night's extra keys.
-    fn dense_with_extras(&self, keys: &[u64]) -> Vec<u32> {
-        let n = self.universe.len();
-        keys.iter()
-            .map(|&k| match self.universe.find(k) {
-                Some(id) => id,
-                None => (n + self.extra_keys.binary_search(&k).expect("seen in pass 1")) as u32,
-            })
-            .collect()
-    }
+    /// Ids seen only in the previous night's follows; their dense ids follow the universe's.
+    extension: Extension,
 }
 
 fn interactions_window(job: &Job) -> Window {
@@ -176,20 +162,17 @@ fn read_ids(job: &Job, reporter: &Reporter, engine: &Engine, scans: &Scans) -> R
     if universe.len() > MAX_ACCOUNTS {
         return Err(Error::Resource(format!("{} accounts exceed the {MAX_ACCOUNTS} one run can hold", universe.len())));
     }
-    let (previous_drops, extra_keys) = match &scans.previous_follows {
-        Some(scan) => {
-            let mut extras = UniverseBuilder::default();
-            let dropped = stream_edges(engine, scan, on_rows.clone(), Window::default(), false, |rows| {
-                let outside = |c: &[u64]| c.iter().copied().filter(|&k| universe.find(k).is_none()).collect::<Vec<_>>();
-                extras.add(&[&outside(&rows.src), &outside(&rows.dst)]);
-                Ok(())
-            })?;
-            (Some(dropped), engine.pool.install(|| extras.into_sorted_keys()))
-        }
-        None => (None, Vec::new()),
+    let mut extension = Extension::default();
+    let previous_drops = match &scans.previous_follows {
+        Some(scan) => Some(stream_edges(engine, scan, on_rows.clone(), Window::default(), false, |rows| {
+            universe.dense_extending(&rows.src, &mut extension);
+            universe.dense_extending(&rows.dst, &mut extension);
+            Ok(())
+        })?),
+        None => None,
     };
     bar.finish_and_clear();
-    Ok(IdPass { universe, accounts, follow_drops, interaction_drops, account_drops, previous_drops, extra_keys })
+    Ok(IdPass { universe, accounts, follow_drops, interaction_drops, account_drops, previous_drops, extension })
 }
 
 /// Pass 2: every kept row, in dense ids, to both of its ends' buckets.
@@ -198,7 +181,7 @@ fn spill_rows(
     reporter: &Reporter,
     engine: &Engine,
     scans: &Scans,
-    ids: &IdPass,
+    ids: &mut IdPass,
     buckets: &Buckets,
     spill: &mut Spill,
 ) -> Result<u64> {
@@ -210,7 +193,7 @@ fn spill_rows(
         let bar = bar.clone();
         Arc::new(move |rows| bar.inc(rows))
     };
-    let universe = &ids.universe;
+    let (universe, extension) = (&ids.universe, &mut ids.extension);
     stream_edges(engine, &scans.follows, on_rows.clone(), Window::default(), true, |rows| {
         let (src, dst) = (universe.dense(&rows.src), universe.dense(&rows.dst));
         let parts = route(buckets, &src, &dst, rows.ts.as_deref());
@@ -224,7 +207,8 @@ fn spill_rows(
     }
     if let Some(scan) = &scans.previous_follows {
         stream_edges(engine, scan, on_rows.clone(), Window::default(), false, |rows| {
-            let (src, dst) = (ids.dense_with_extras(&rows.src), ids.dense_with_extras(&rows.dst));
+            let (src, dst) =
+                (universe.dense_extending(&rows.src, extension), universe.dense_extending(&rows.dst, extension));
             spill.append_routed(Stream::PreviousOut, Stream::PreviousIn, &route(buckets, &src, &dst, None))
         })?;
     }
