@@ -76,12 +76,13 @@ pub fn keyed_bucket(bucket: KeyedBucket, brands: &[u64], rule: &CampRule) -> Key
     let seen = seen.finish();
 
     let n = own.len();
-    let half = |rows: &KeyedRows, timed: bool| EdgeHalf {
+    // Rows are consumed as they are numbered: the bucket's columns are not held twice.
+    let half = |rows: KeyedRows, timed: bool| EdgeHalf {
         local: own.dense(&rows.own),
         other: seen.dense(&rows.other),
-        created: timed.then(|| rows.created.clone()),
+        created: timed.then_some(rows.created),
     };
-    let follows = FollowGraph::from_halves(n, half(&follows_out, true), half(&follows_in, true));
+    let follows = FollowGraph::from_halves(n, half(follows_out, true), half(follows_in, true));
     let pairs = |rows: &KeyedRows| (own.dense(&rows.own), seen.dense(&rows.other));
     let interactions = InteractionGraph::from_halves(n, pairs(&events_out), pairs(&events_in));
     let pass = account_metrics(&follows, &interactions, rule);
@@ -100,9 +101,8 @@ pub fn keyed_bucket(bucket: KeyedBucket, brands: &[u64], rule: &CampRule) -> Key
     let brand_rows = brand_rows(&brand_local, 0, &follows, &interactions, &pass.rows);
     let brand_keys = brand_local.iter().map(|&i| own.keys()[i as usize]).collect();
 
-    let changes = previous.as_ref().map(|(out, inward)| {
-        let untimed = |rows: &KeyedRows| EdgeHalf { created: None, ..half(rows, false) };
-        let before = FollowGraph::from_halves(n, untimed(out), untimed(inward));
+    let changes = previous.map(|(out, inward)| {
+        let before = FollowGraph::from_halves(n, half(out, false), half(inward, false));
         // Accounts absent tonight have no rows tonight, so their lists are empty already.
         let (changed, sums) = follow_changes(&Tonight { graph: &follows, accounts: n }, &before, None);
         let keys = changed.iter().map(|r| own.keys()[r.account as usize]).collect();

@@ -106,19 +106,6 @@ impl Spill {
         Ok(self.writers[slot].as_mut().expect("opened above"))
     }
 
-    /// Appends records (already encoded, see the module docs) to a bucket's file.
-    pub fn append(&mut self, stream: Stream, bucket: usize, records: &[u8]) -> Result<()> {
-        if records.is_empty() {
-            return Ok(());
-        }
-        let writer = self.open(stream, bucket)?;
-        if let Err(e) = writer.write_all(records) {
-            return Err(spill_error(&self.path(stream, bucket), "writing")(e));
-        }
-        self.bytes += records.len() as u64;
-        Ok(())
-    }
-
     /// Flushes and closes every file: the spill is complete.
     pub fn finish_writing(&mut self) -> Result<()> {
         for slot in 0..self.writers.len() {
@@ -296,8 +283,8 @@ mod tests {
         encode_timed(&mut a, 1, 7, -5);
         encode_timed(&mut a, 0, 9, i64::MIN);
         encode_pair(&mut b, 2, 4);
-        spill.append(Stream::FollowsOut, 2, &a).unwrap();
-        spill.append(Stream::EventsIn, 0, &b).unwrap();
+        let routed = Routed { out: vec![Vec::new(), Vec::new(), a], inward: vec![b, Vec::new(), Vec::new()] };
+        spill.append_routed(Stream::FollowsOut, Stream::EventsIn, &[routed]).unwrap();
         spill.finish_writing().unwrap();
         assert_eq!(spill.bytes(), 40);
         assert_eq!(spill.take_timed(Stream::FollowsOut, 2).unwrap(), (vec![1, 0], vec![7, 9], vec![-5, i64::MIN]));
