@@ -42,7 +42,8 @@ def duckdb_cmd(sql_file, data, out):
 
 
 def generate(data_dir, accounts, seed):
-    data = data_dir / f"pop-{accounts}-s{seed}"
+    # -g2: the block-by-block generator (interactions drawn from each account's own follows).
+    data = data_dir / f"pop-{accounts}-s{seed}-g2"
     if not (data / ".complete").exists():
         shutil.rmtree(data, ignore_errors=True)
         subprocess.run([BIN, "generate", "--out", data, "--accounts", str(accounts), "--seed", str(seed)], check=True)

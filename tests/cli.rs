@@ -149,7 +149,7 @@ fn generate_is_deterministic_for_a_seed_whatever_the_threads() {
         let out = dir.path().join(name);
         let o = bin()
             .env("RAYON_NUM_THREADS", threads)
-            .args(["generate", "--out", out.to_str().unwrap(), "--accounts", "3000", "--seed", "9"])
+            .args(["generate", "--out", out.to_str().unwrap(), "--accounts", "10000", "--seed", "9"])
             .output()
             .unwrap();
         assert!(o.status.success(), "{}", stderr(&o));

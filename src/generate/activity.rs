@@ -8,7 +8,9 @@ use rand::RngExt;
 use rand_distr::{Distribution, LogNormal};
 use rayon::prelude::*;
 
-use super::population::{block_rng, FollowRows, BLOCK, DAY_US, HISTORY_START_US};
+use rand_pcg::Pcg64Mcg;
+
+use super::population::{block_rng, BlockFollows, FollowRows, BLOCK, DAY_US, HISTORY_START_US};
 
 pub const KINDS: [&str; 4] = ["like", "reply", "repost", "mention"];
 const KIND_WEIGHTS: [f64; 4] = [0.55, 0.2, 0.15, 0.1];
@@ -56,10 +58,63 @@ fn pick_kind(x: f64) -> u8 {
     (KINDS.len() - 1) as u8
 }
 
+/// How many events each account sends: LogNormal around the mean.
+fn activity(mean_events: f64) -> LogNormal<f64> {
+    let sigma: f64 = 1.2;
+    LogNormal::new(mean_events.max(0.01).ln() - sigma * sigma / 2.0, sigma).expect("valid LogNormal")
+}
+
+/// Account `a`'s events: `events` of them, 80% to 1–5 favourites among `mine` (the accounts
+/// it follows; `is_mutual(i)`: whether `mine[i]` follows back), 15% to the rest of `mine`,
+/// 5% to anyone of the `n`.
+fn draw_events(
+    a: usize,
+    mine: &[u32],
+    is_mutual: impl Fn(usize) -> bool,
+    (n, events): (usize, usize),
+    favourites: &mut Vec<u32>,
+    rng: &mut Pcg64Mcg,
+    rows: &mut InteractionRows,
+) {
+    favourites.clear();
+    for _ in 0..rng.random_range(1..=5usize).min(mine.len()) {
+        // Favourites lean towards mutuals: up to three tries to find one.
+        let mut pick = rng.random_range(0..mine.len());
+        for _ in 0..2 {
+            if is_mutual(pick) {
+                break;
+            }
+            pick = rng.random_range(0..mine.len());
+        }
+        favourites.push(mine[pick]);
+    }
+    for _ in 0..events {
+        let roll = rng.random::<f64>();
+        let target = if !favourites.is_empty() && roll < 0.8 {
+            // Zipf-like: the first favourite gets the most.
+            let rank = (rng.random::<f64>().powi(2) * favourites.len() as f64) as usize;
+            favourites[rank]
+        } else if !mine.is_empty() && roll < 0.95 {
+            mine[rng.random_range(0..mine.len())]
+        } else {
+            let mut t = rng.random_range(0..n) as u32;
+            while t as usize == a {
+                t = rng.random_range(0..n) as u32;
+            }
+            t
+        };
+        rows.actor.push(a as u32);
+        rows.target.push(target);
+        rows.created_us.push(ACTIVITY_START_US + rng.random_range(0..30 * DAY_US));
+        rows.kind.push(pick_kind(rng.random::<f64>()));
+    }
+}
+
+/// Interactions on a whole follow graph (the next night of a population): each account
+/// talks to the accounts it follows.
 pub fn interactions(n: usize, follows: &FollowRows, mean_events: f64, seed: u64) -> InteractionRows {
     let (offsets, targets) = followees(n, follows);
-    let sigma: f64 = 1.2;
-    let activity = LogNormal::new(mean_events.max(0.01).ln() - sigma * sigma / 2.0, sigma).expect("valid LogNormal");
+    let activity = activity(mean_events);
     let blocks: Vec<InteractionRows> = (0..n.div_ceil(BLOCK))
         .into_par_iter()
         .map(|b| {
@@ -72,39 +127,11 @@ pub fn interactions(n: usize, follows: &FollowRows, mean_events: f64, seed: u64)
                 if events == 0 || n < 2 {
                     continue;
                 }
-                favourites.clear();
-                for _ in 0..rng.random_range(1..=5usize).min(mine.len()) {
-                    // Favourites lean towards mutuals: up to three tries to find one.
-                    let mut pick = mine[rng.random_range(0..mine.len())];
-                    for _ in 0..2 {
-                        let theirs = &targets[offsets[pick as usize]..offsets[pick as usize + 1]];
-                        if theirs.binary_search(&(a as u32)).is_ok() {
-                            break;
-                        }
-                        pick = mine[rng.random_range(0..mine.len())];
-                    }
-                    favourites.push(pick);
-                }
-                for _ in 0..events {
-                    let roll = rng.random::<f64>();
-                    let target = if !favourites.is_empty() && roll < 0.8 {
-                        // Zipf-like: the first favourite gets the most.
-                        let rank = (rng.random::<f64>().powi(2) * favourites.len() as f64) as usize;
-                        favourites[rank]
-                    } else if !mine.is_empty() && roll < 0.95 {
-                        mine[rng.random_range(0..mine.len())]
-                    } else {
-                        let mut t = rng.random_range(0..n) as u32;
-                        while t as usize == a {
-                            t = rng.random_range(0..n) as u32;
-                        }
-                        t
-                    };
-                    rows.actor.push(a as u32);
-                    rows.target.push(target);
-                    rows.created_us.push(ACTIVITY_START_US + rng.random_range(0..30 * DAY_US));
-                    rows.kind.push(pick_kind(rng.random::<f64>()));
-                }
+                let is_mutual = |i: usize| {
+                    let p = mine[i] as usize;
+                    targets[offsets[p]..offsets[p + 1]].binary_search(&(a as u32)).is_ok()
+                };
+                draw_events(a, mine, is_mutual, (n, events), &mut favourites, &mut rng, &mut rows);
             }
             rows
         })
@@ -117,4 +144,28 @@ pub fn interactions(n: usize, follows: &FollowRows, mean_events: f64, seed: u64)
         all.kind.extend(rows.kind);
     }
     all
+}
+
+/// Interactions of one block of a fresh population, from what the block itself drew: each
+/// account talks to the accounts it chose to follow (see [`BlockFollows`]).
+pub fn block_interactions(
+    n: usize,
+    block: usize,
+    follows: &BlockFollows,
+    mean_events: f64,
+    seed: u64,
+) -> InteractionRows {
+    let activity = activity(mean_events);
+    let mut rng = block_rng(seed, 6, block);
+    let mut rows = InteractionRows::default();
+    let mut favourites: Vec<u32> = Vec::new();
+    for a in follows.first..follows.first + follows.starts.len() - 1 {
+        let (mine, back) = follows.own(a);
+        let events = activity.sample(&mut rng).round() as usize;
+        if events == 0 || n < 2 {
+            continue;
+        }
+        draw_events(a, mine, |i| back[i], (n, events), &mut favourites, &mut rng, &mut rows);
+    }
+    rows
 }

@@ -102,65 +102,114 @@ pub struct FollowRows {
     pub created_us: Vec<Option<i64>>,
 }
 
-/// Initial follows by popularity, then follow-backs by each followee's camp, then noise.
-pub fn follows(kinds: &[Kind], mean_following: f64, seed: u64) -> FollowRows {
-    let n = kinds.len();
-    // Each follow-back adds a follow; aim the initial ones so the total mean is about right.
-    let initial_mean = (mean_following / 1.3).max(0.1);
-    let popularity: Vec<f64> = (0..n.div_ceil(BLOCK))
-        .into_par_iter()
-        .flat_map_iter(|b| {
-            let mut rng = block_rng(seed, 4, b);
-            let pareto = Pareto::new(1.0, 1.2).expect("valid Pareto");
-            let range = b * BLOCK..(b * BLOCK + BLOCK).min(n);
-            let kinds = &kinds[range];
-            kinds
-                .iter()
-                .map(move |&k| pareto.sample(&mut rng) * if k == Kind::Brand { 25.0 } else { 1.0 })
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    let targets = WeightedAliasIndex::new(popularity).expect("positive weights");
-    let sigma: f64 = 1.0;
-    let out_degree = LogNormal::new(initial_mean.ln() - sigma * sigma / 2.0, sigma).expect("valid LogNormal");
+/// Who follows whom, drawn one block of accounts at a time: a block needs only the shared
+/// popularity table, so a population of any size is generated in a block's memory.
+pub struct FollowModel<'a> {
+    kinds: &'a [Kind],
+    targets: WeightedAliasIndex<f64>,
+    out_degree: LogNormal<f64>,
+    seed: u64,
+}
 
-    let blocks: Vec<FollowRows> = (0..n.div_ceil(BLOCK))
-        .into_par_iter()
-        .map(|b| {
-            let mut rng = block_rng(seed, 5, b);
-            let mut rows = FollowRows::default();
-            let mut chosen = std::collections::HashSet::new();
-            for a in b * BLOCK..(b * BLOCK + BLOCK).min(n) {
-                let degree = (out_degree.sample(&mut rng).round() as usize).min(n / 2);
-                chosen.clear();
-                for _ in 0..degree {
-                    // Without replacement: popular targets would otherwise repeat; give up a
-                    // slot after a few tries so near-complete rows stay cheap.
-                    let Some(t) = (0..16).map(|_| targets.sample(&mut rng)).find(|&t| t != a && !chosen.contains(&t))
-                    else {
-                        continue;
-                    };
-                    chosen.insert(t);
-                    let created = HISTORY_START_US + rng.random_range(0..HISTORY_DAYS * DAY_US);
-                    push_follow(&mut rows, a, t, created, &mut rng);
-                }
-            }
-            // Follow-backs, decided by the followee's camp.
-            for i in 0..rows.follower.len() {
-                let (a, t) = (rows.follower[i] as usize, rows.followee[i] as usize);
-                if a == t {
+/// One block's follow rows, and for each account its own (initial) follows: where to find
+/// them, to whom, and whether they were followed back — what its interactions are drawn from.
+#[derive(Debug, Default)]
+pub struct BlockFollows {
+    pub rows: FollowRows,
+    /// Account `first + i`'s initial follows are `targets[starts[i]..starts[i + 1]]`.
+    pub first: usize,
+    pub starts: Vec<usize>,
+    pub targets: Vec<u32>,
+    pub followed_back: Vec<bool>,
+}
+
+impl BlockFollows {
+    /// The accounts `a` chose to follow, and whether each followed back.
+    pub fn own(&self, a: usize) -> (&[u32], &[bool]) {
+        let i = a - self.first;
+        let range = self.starts[i]..self.starts[i + 1];
+        (&self.targets[range.clone()], &self.followed_back[range])
+    }
+}
+
+impl<'a> FollowModel<'a> {
+    /// Popularity by Pareto (brands 25× more), and out-degrees by LogNormal around the mean.
+    pub fn new(kinds: &'a [Kind], mean_following: f64, seed: u64) -> FollowModel<'a> {
+        let n = kinds.len();
+        // Each follow-back adds a follow; aim the initial ones so the total mean is about right.
+        let initial_mean = (mean_following / 1.3).max(0.1);
+        let popularity: Vec<f64> = (0..n.div_ceil(BLOCK))
+            .into_par_iter()
+            .flat_map_iter(|b| {
+                let mut rng = block_rng(seed, 4, b);
+                let pareto = Pareto::new(1.0, 1.2).expect("valid Pareto");
+                let range = b * BLOCK..(b * BLOCK + BLOCK).min(n);
+                let kinds = &kinds[range];
+                kinds
+                    .iter()
+                    .map(move |&k| pareto.sample(&mut rng) * if k == Kind::Brand { 25.0 } else { 1.0 })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let targets = WeightedAliasIndex::new(popularity).expect("positive weights");
+        let sigma: f64 = 1.0;
+        let out_degree = LogNormal::new(initial_mean.ln() - sigma * sigma / 2.0, sigma).expect("valid LogNormal");
+        FollowModel { kinds, targets, out_degree, seed }
+    }
+
+    pub fn blocks(&self) -> usize {
+        self.kinds.len().div_ceil(BLOCK)
+    }
+
+    /// Block `b`: initial follows by popularity, then follow-backs by each followee's camp.
+    pub fn block(&self, b: usize) -> BlockFollows {
+        let (n, kinds) = (self.kinds.len(), self.kinds);
+        let mut rng = block_rng(self.seed, 5, b);
+        let mut out = BlockFollows { first: b * BLOCK, starts: vec![0], ..Default::default() };
+        let mut own_rows: Vec<usize> = Vec::new();
+        let mut chosen = std::collections::HashSet::new();
+        for a in b * BLOCK..(b * BLOCK + BLOCK).min(n) {
+            let degree = (self.out_degree.sample(&mut rng).round() as usize).min(n / 2);
+            chosen.clear();
+            for _ in 0..degree {
+                // Without replacement: popular targets would otherwise repeat; give up a
+                // slot after a few tries so near-complete rows stay cheap.
+                let Some(t) = (0..16).map(|_| self.targets.sample(&mut rng)).find(|&t| t != a && !chosen.contains(&t))
+                else {
                     continue;
-                }
-                let (p, mean_hours) = kinds[t].follow_back();
-                if rng.random_bool(p) {
-                    let delay = Exp::new(1.0 / mean_hours).expect("valid Exp").sample(&mut rng) * HOUR_US;
-                    let created = rows.created_us[i].unwrap_or(HISTORY_START_US) + 1 + delay as i64;
-                    push_follow(&mut rows, t, a, created, &mut rng);
-                }
+                };
+                chosen.insert(t);
+                let created = HISTORY_START_US + rng.random_range(0..HISTORY_DAYS * DAY_US);
+                own_rows.push(out.rows.follower.len());
+                out.targets.push(t as u32);
+                push_follow(&mut out.rows, a, t, created, &mut rng);
             }
-            rows
-        })
-        .collect();
+            out.starts.push(out.targets.len());
+        }
+        // Follow-backs, decided by the followee's camp.
+        let mut followed_back = vec![false; out.rows.follower.len()];
+        for (i, back) in followed_back.iter_mut().enumerate() {
+            let (a, t) = (out.rows.follower[i] as usize, out.rows.followee[i] as usize);
+            if a == t {
+                continue;
+            }
+            let (p, mean_hours) = kinds[t].follow_back();
+            if rng.random_bool(p) {
+                let delay = Exp::new(1.0 / mean_hours).expect("valid Exp").sample(&mut rng) * HOUR_US;
+                let created = out.rows.created_us[i].unwrap_or(HISTORY_START_US) + 1 + delay as i64;
+                push_follow(&mut out.rows, t, a, created, &mut rng);
+                *back = true;
+            }
+        }
+        out.followed_back = own_rows.iter().map(|&i| followed_back[i]).collect();
+        out
+    }
+}
+
+/// Every block's follows, in block order (the whole population in memory: small ones only).
+pub fn follows(kinds: &[Kind], mean_following: f64, seed: u64) -> FollowRows {
+    let model = FollowModel::new(kinds, mean_following, seed);
+    let blocks: Vec<FollowRows> = (0..model.blocks()).into_par_iter().map(|b| model.block(b).rows).collect();
     let mut all = FollowRows::default();
     for rows in blocks {
         all.follower.extend(rows.follower);

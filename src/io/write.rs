@@ -70,21 +70,25 @@ pub async fn remove_unlisted(out: &Location, tables: &[&str], keep: &BTreeSet<St
     Ok(removed)
 }
 
-/// Encodes a table as one Parquet file in memory (CPU work, no I/O).
-pub fn encode_parquet(table: &str, batch: &RecordBatch) -> Result<Bytes> {
-    // Dictionaries only where values repeat (strings such as camp and account_type): on ids,
-    // counts and ratios the writer would build one, find it too big and fall back, per page.
+/// How every Parquet object of ours is encoded. Dictionaries only where values repeat
+/// (strings such as camp and account_type): on ids, counts and ratios the writer would build
+/// one, find it too big and fall back, per page.
+fn writer_properties(schema: &arrow_schema::Schema) -> WriterProperties {
     let mut properties = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("valid level")))
         .set_dictionary_enabled(false);
-    for field in batch.schema().fields() {
+    for field in schema.fields() {
         if matches!(field.data_type(), arrow_schema::DataType::Utf8) {
             properties = properties.set_column_dictionary_enabled(ColumnPath::from(field.name().as_str()), true);
         }
     }
-    let properties = properties.build();
+    properties.build()
+}
+
+/// Encodes a table as one Parquet file in memory (CPU work, no I/O).
+pub fn encode_parquet(table: &str, batch: &RecordBatch) -> Result<Bytes> {
     let mut buffer = Vec::new();
-    let mut writer = ArrowWriter::try_new(&mut buffer, batch.schema(), Some(properties))
+    let mut writer = ArrowWriter::try_new(&mut buffer, batch.schema(), Some(writer_properties(&batch.schema())))
         .map_err(|e| Error::internal(format!("encoding table {table}"), e))?;
     writer
         .write(batch)
@@ -93,8 +97,107 @@ pub fn encode_parquet(table: &str, batch: &RecordBatch) -> Result<Bytes> {
     Ok(Bytes::from(buffer))
 }
 
+/// Bytes handed to the upload at a time.
+const UPLOAD_CHUNK: usize = 8 << 20;
+
+/// The bytes of one object, uploaded as they are encoded (multipart when large): a
+/// synchronous `Write` over an async upload, for objects too big to hold.
+struct UploadSink {
+    runtime: tokio::runtime::Handle,
+    upload: BufWriter,
+}
+
+impl std::io::Write for UploadSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.runtime.block_on(self.upload.write_all(buf))?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// One Parquet object written batch by batch, a row group at a time, never held whole.
+/// Used from outside the runtime (a rayon or the main thread); `finish` completes it.
+pub struct ObjectWriter {
+    display: String,
+    runtime: tokio::runtime::Handle,
+    path: Path,
+    store: Arc<dyn ObjectStore>,
+    writer: Option<ArrowWriter<std::io::BufWriter<UploadSink>>>,
+}
+
+impl ObjectWriter {
+    /// Will write `OUT/<name>.parquet`, with the schema of the first batch.
+    pub fn create(runtime: &tokio::runtime::Runtime, out: &Location, name: &str) -> Result<ObjectWriter> {
+        let path = out.child(&format!("{name}.parquet"));
+        let display = out.display(&path);
+        Ok(ObjectWriter {
+            display,
+            runtime: runtime.handle().clone(),
+            path,
+            store: Arc::clone(&out.store),
+            writer: None,
+        })
+    }
+
+    fn failed(&self, e: impl std::error::Error + Send + Sync + 'static) -> Error {
+        Error::storage(
+            self.display.clone(),
+            "write",
+            object_store::Error::Generic { store: "upload", source: Box::new(e) },
+        )
+    }
+
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        if self.writer.is_none() {
+            let sink = UploadSink {
+                runtime: self.runtime.clone(),
+                upload: BufWriter::new(Arc::clone(&self.store), self.path.clone()),
+            };
+            let properties = writer_properties(&batch.schema());
+            let writer = ArrowWriter::try_new(
+                std::io::BufWriter::with_capacity(UPLOAD_CHUNK, sink),
+                batch.schema(),
+                Some(properties),
+            )
+            .map_err(|e| self.failed(e))?;
+            self.writer = Some(writer);
+        }
+        let writer = self.writer.as_mut().expect("created above");
+        let result = writer.write(batch);
+        result.map_err(|e| self.failed(e))
+    }
+
+    /// Writes the footer and completes the upload.
+    pub fn finish(mut self) -> Result<()> {
+        let Some(writer) = self.writer.take() else {
+            return Err(Error::internal(format!("writing {}", self.display), "no rows were written"));
+        };
+        let buffered = writer.into_inner().map_err(|e| self.failed(e))?;
+        let mut sink = buffered.into_inner().map_err(|e| self.failed(e.into_error()))?;
+        self.runtime.block_on(sink.upload.shutdown()).map_err(|e| self.failed(e))
+    }
+}
+
 /// Rows above which a table is written as several parts (encoded in parallel).
 const ROWS_PER_PART: usize = 256 * 1024;
+
+/// The row ranges of a table's parts: consecutive, in row order (so the table stays sorted
+/// by key), cut by rows only, never by threads: the same inputs give the same objects anywhere.
+pub fn part_ranges(rows: usize) -> Vec<std::ops::Range<usize>> {
+    let count = rows.div_ceil(ROWS_PER_PART).max(1);
+    let per_part = rows.div_ceil(count).max(1);
+    (0..count).map(|i| (i * per_part).min(rows)..((i + 1) * per_part).min(rows)).collect()
+}
+
+/// Before the first part of a run is uploaded: readers stop trusting OUT (its `_SUCCESS` is
+/// removed), and an earlier run's report, which would describe other tables, goes.
+pub async fn retract(out: &Location) -> Result<()> {
+    unmark_success(out).await?;
+    out.delete(&out.child(crate::io::report::REPORT)).await
+}
 
 /// Uploads an encoded part as `OUT/<table>/part-<NNNNN>-<sha256 prefix>.parquet`.
 pub async fn write_table(out: &Location, table: &str, part: usize, rows: u64, encoded: Bytes) -> Result<WrittenObject> {
@@ -141,18 +244,14 @@ pub fn write_tables(
 ) -> Result<BTreeMap<String, TableEntry>> {
     use rayon::prelude::*;
     // Large tables are cut into consecutive parts encoded in parallel (one encoder is
-    // single-threaded); part order is row order, so the table stays sorted by key.
+    // single-threaded).
     let parts: Vec<(&str, usize, RecordBatch)> = batches
         .iter()
         .flat_map(|(name, batch)| {
-            // By rows only, never by threads: the same inputs give the same objects anywhere.
-            let count = batch.num_rows().div_ceil(ROWS_PER_PART).max(1);
-            let per_part = batch.num_rows().div_ceil(count).max(1);
-            (0..count).map(move |i| {
-                let start = (i * per_part).min(batch.num_rows());
-                let len = per_part.min(batch.num_rows() - start);
-                (*name, i, batch.slice(start, len))
-            })
+            part_ranges(batch.num_rows())
+                .into_iter()
+                .enumerate()
+                .map(move |(i, range)| (*name, i, batch.slice(range.start, range.len())))
         })
         .collect();
     let encoded: Vec<_> = parts
@@ -160,9 +259,7 @@ pub fn write_tables(
         .map(|(name, i, batch)| encode_parquet(name, batch).map(|bytes| (*name, *i, batch.num_rows() as u64, bytes)))
         .collect::<Result<_>>()?;
     runtime.block_on(async {
-        unmark_success(out).await?;
-        // An earlier run's report would describe other tables.
-        out.delete(&out.child(crate::io::report::REPORT)).await?;
+        retract(out).await?;
         let mut written: BTreeMap<String, TableEntry> = BTreeMap::new();
         for (name, part, rows, bytes) in encoded {
             let object = write_table(out, name, part, rows, bytes).await?;
