@@ -19,32 +19,38 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use crate::compute::account_metrics::{account_metrics, AccountPass};
+use crate::account_parts::AccountParts;
+use crate::compute::account_metrics::account_metrics;
 use crate::compute::accounts::{clean_accounts, AccountTypes};
 use crate::compute::brands::{brand_rows, fill_reach};
 use crate::compute::buckets::Buckets;
+use crate::compute::by_followers::FollowerGroups;
 use crate::compute::clean::{Dropped, Window};
 use crate::compute::follow_changes::{follow_changes, ChangeRow, ChangeSums, Changes, Tonight};
 use crate::compute::follow_graph::{EdgeHalf, FollowGraph};
 use crate::compute::interaction_graph::InteractionGraph;
-use crate::compute::population::{population, GraphTotals};
+use crate::compute::population::{GraphTotals, PopulationParts};
 use crate::compute::reach::{FollowerLists, SampledFollowers};
 use crate::compute::universe::{Extension, Universe, UniverseBuilder, MAX_ACCOUNTS};
 use crate::error::{Error, Result};
 use crate::io::inputs::{read_accounts, Scans};
 use crate::io::spill::{route, Spill, Stream};
+use crate::io::write::TableEntry;
 use crate::job::Job;
 use crate::manifest::{ExecutionEntry, Rejected};
 use crate::progress::Reporter;
+use crate::rescan::reread_bucket;
 use crate::resources::{self, InputRows};
+use crate::store::Location;
 use crate::streaming::stream_edges;
-use crate::{brand_ids, camp_rule, Computed, Engine};
+use crate::{brand_ids, camp_rule, AccountTable, Computed, Engine};
 
 /// Computes every table in `count` buckets (or as many as the memory limit needs).
 pub(crate) fn compute(
     job: &Job,
     reporter: &Reporter,
     engine: &Engine,
+    out: &Location,
     (scans, input_rows): (Scans, InputRows),
     count: Option<usize>,
 ) -> Result<Computed> {
@@ -63,27 +69,61 @@ pub(crate) fn compute(
     };
     let buckets = Buckets::new(n + ids.extension.keys.len(), count);
 
-    let mut spill = Spill::create(&job.spill_dir, reporter.run_id(), count)?;
-    reporter.stage(
-        "spill",
-        || spill_rows(job, reporter, engine, &scans, &mut ids, &buckets, &mut spill),
-        |bytes| json!({ "buckets": count, "bytes": bytes }),
-    )?;
+    let rescan = job.rescan || {
+        let (need, dir) = (resources::spill_bytes(input_rows), &job.spill_dir);
+        let free = resources::free_disk(dir);
+        let short = free.is_some_and(|free| free < need + need / 10);
+        if short {
+            reporter.warn(format!(
+                "spilling would need about {} in {} but it has {} free: reading the inputs again for each of the \
+                 {count} buckets instead (--rescan)",
+                resources::human(need),
+                dir.display(),
+                resources::human(free.unwrap_or(0))
+            ));
+        }
+        short
+    };
+    let spill = match rescan {
+        true => None,
+        false => {
+            let mut spill = Spill::create(&job.spill_dir, reporter.run_id(), count)?;
+            reporter.stage(
+                "spill",
+                || spill_rows(job, reporter, engine, &scans, &mut ids, &buckets, &mut spill),
+                |bytes| json!({ "buckets": count, "bytes": bytes }),
+            )?;
+            Some(spill)
+        }
+    };
 
     let swept = reporter.stage(
         "buckets",
-        || engine.pool.install(|| sweep(job, reporter, &scans, &ids, &buckets, &brands, &spill)),
-        |s| json!({ "accounts": s.pass.rows.len(), "follow_edges": s.totals.follow_edges }),
+        || {
+            let table = AccountParts::start(&engine.runtime, out, scans.id_type, ids.universe.keys(), &types)?;
+            let source = match &spill {
+                Some(spill) => Source::Spilled {
+                    spill,
+                    events: scans.interactions.is_some(),
+                    previous: scans.previous_follows.is_some(),
+                },
+                None => Source::Inputs { job, engine, reporter, scans: &scans, ids: &ids },
+            };
+            engine.pool.install(|| sweep(job, reporter, &ids, &buckets, &brands, &source, table))
+        },
+        |s| json!({ "accounts": s.table.rows, "follow_edges": s.totals.follow_edges }),
     )?;
-    let spill_bytes = spill.bytes();
-    drop(spill);
+    let execution = match spill {
+        Some(spill) => ExecutionEntry::buckets(count, spill.bytes()),
+        None => ExecutionEntry::rescan(count),
+    };
 
-    let Swept { pass, totals, mut brand_rows, followers, duplicate_follows, changes } = swept;
+    let Swept { table, population, groups, totals, mut brand_rows, followers, duplicate_follows, changes } = swept;
     let (population, brand_rows) = reporter.stage(
         "stats",
         || {
             engine.pool.install(|| {
-                let population = population(totals, &pass);
+                let population = population.finish(totals);
                 let view = followers.view();
                 let sample = (job.params.reach_2hop_estimate && !brand_rows.is_empty())
                     .then(|| SampledFollowers::build(view, ids.universe.keys()));
@@ -106,12 +146,13 @@ pub(crate) fn compute(
         scans,
         universe,
         types,
-        pass,
+        accounts: AccountTable::Written(table),
+        by_followers: groups.finish(),
         population,
         brands: brand_rows,
         changes,
         rejected,
-        execution: ExecutionEntry::buckets(count, spill_bytes),
+        execution,
     })
 }
 
@@ -217,9 +258,78 @@ fn spill_rows(
     Ok(spill.bytes())
 }
 
+/// Every row of one bucket, from each end: what the bucket's graphs are built from.
+pub(crate) struct BucketRows {
+    pub follows: (EdgeHalf, EdgeHalf),
+    pub events: Option<(EdgeHalf, EdgeHalf)>,
+    pub previous: Option<(EdgeHalf, EdgeHalf)>,
+}
+
+/// Where each bucket's rows come from.
+enum Source<'a> {
+    /// Spill files, written once by pass 2 (of events and of the previous night, if any).
+    Spilled { spill: &'a Spill, events: bool, previous: bool },
+    /// The inputs, read again for every bucket (`--rescan`).
+    Inputs { job: &'a Job, engine: &'a Engine, reporter: &'a Reporter, scans: &'a Scans, ids: &'a IdPass },
+}
+
+impl Source<'_> {
+    /// Whether there is a previous night to compare with.
+    fn compares_nights(&self) -> bool {
+        match self {
+            Source::Spilled { previous, .. } => *previous,
+            Source::Inputs { scans, .. } => scans.previous_follows.is_some(),
+        }
+    }
+
+    fn rows(&self, k: usize, range: std::ops::Range<usize>) -> Result<BucketRows> {
+        match *self {
+            Source::Spilled { spill, events, previous } => {
+                let timed = |stream| -> Result<EdgeHalf> {
+                    let (local, other, created) = spill.take_timed(stream, k)?;
+                    Ok(EdgeHalf { local, other, created: Some(created) })
+                };
+                let pairs = |stream| -> Result<EdgeHalf> {
+                    let (local, other) = spill.take_pairs(stream, k)?;
+                    Ok(EdgeHalf { local, other, created: None })
+                };
+                Ok(BucketRows {
+                    follows: (timed(Stream::FollowsOut)?, timed(Stream::FollowsIn)?),
+                    events: if events { Some((pairs(Stream::EventsOut)?, pairs(Stream::EventsIn)?)) } else { None },
+                    previous: if previous {
+                        Some((pairs(Stream::PreviousOut)?, pairs(Stream::PreviousIn)?))
+                    } else {
+                        None
+                    },
+                })
+            }
+            Source::Inputs { job, engine, reporter, scans, ids } => {
+                let bar = reporter.bar(&format!("bucket {}", k + 1), scans.all().map(|d| d.rows()).sum());
+                let on_rows: Arc<dyn Fn(u64) + Send + Sync> = {
+                    let bar = bar.clone();
+                    Arc::new(move |rows| bar.inc(rows))
+                };
+                let rows = reread_bucket(
+                    engine,
+                    scans,
+                    interactions_window(job),
+                    (&ids.universe, &ids.extension),
+                    range,
+                    on_rows,
+                );
+                bar.finish_and_clear();
+                rows
+            }
+        }
+    }
+}
+
 /// What the buckets gathered.
 struct Swept {
-    pass: AccountPass,
+    /// account_metrics, written (once every bucket is).
+    table: TableEntry,
+    population: PopulationParts,
+    groups: FollowerGroups,
     totals: GraphTotals,
     /// Brand rows without reach_2hop, and every account's followers for the walk.
     brand_rows: Vec<crate::compute::brands::BrandRow>,
@@ -229,75 +339,76 @@ struct Swept {
     changes: Option<(Vec<ChangeRow>, ChangeSums, u64)>,
 }
 
-/// Each bucket in turn: its graphs from its spill files, then the per-account kernels.
+/// Each bucket in turn: its graphs from its rows, then the per-account kernels.
 fn sweep(
     job: &Job,
     reporter: &Reporter,
-    scans: &Scans,
     ids: &IdPass,
     buckets: &Buckets,
     brands: &[u32],
-    spill: &Spill,
+    source: &Source,
+    mut table: AccountParts,
 ) -> Result<Swept> {
     let n = ids.universe.len();
     let rule = camp_rule(job);
     let bar = reporter.bar_of("buckets", buckets.count() as u64, "buckets");
     let mut swept = Swept {
-        pass: AccountPass { rows: Vec::with_capacity(n), latencies_ns: Vec::new() },
+        table: TableEntry { rows: 0, objects: Vec::new() },
+        population: PopulationParts::default(),
+        groups: FollowerGroups::default(),
         totals: GraphTotals::default(),
         brand_rows: Vec::with_capacity(brands.len()),
         followers: FollowerLists::default(),
         duplicate_follows: 0,
-        changes: scans.previous_follows.as_ref().map(|_| (Vec::new(), ChangeSums::default(), 0)),
+        changes: source.compares_nights().then(|| (Vec::new(), ChangeSums::default(), 0)),
     };
     for k in 0..buckets.count() {
+        let started = std::time::Instant::now();
         let range = buckets.range(k);
         let (start, size) = (range.start, range.len());
         // Accounts of this range that exist tonight; the rest were seen only the night before.
         let tonight = n.min(range.end).saturating_sub(start);
 
-        let half = |stream| -> Result<EdgeHalf> {
-            let (local, other, created) = spill.take_timed(stream, k)?;
-            Ok(EdgeHalf { local, other, created: Some(created) })
-        };
-        let follows = FollowGraph::from_halves(size, half(Stream::FollowsOut)?, half(Stream::FollowsIn)?);
-        let interactions = match scans.interactions {
-            Some(_) => InteractionGraph::from_halves(
-                size,
-                spill.take_pairs(Stream::EventsOut, k)?,
-                spill.take_pairs(Stream::EventsIn, k)?,
-            ),
+        let BucketRows { follows, events, previous } = source.rows(k, range.clone())?;
+        let follows = FollowGraph::from_halves(size, follows.0, follows.1);
+        let interactions = match events {
+            Some((sent, received)) => {
+                InteractionGraph::from_halves(size, (sent.local, sent.other), (received.local, received.other))
+            }
             None => InteractionGraph::empty(size),
         };
 
         let mut pass = account_metrics(&follows, &interactions, &rule);
         pass.rows.truncate(tonight);
-        swept.pass.rows.append(&mut pass.rows);
-        swept.pass.latencies_ns.append(&mut pass.latencies_ns);
+        swept.population.add(&pass.rows, &pass.latencies_ns);
+        swept.groups.add(&pass.rows);
         swept.totals.add(GraphTotals::of(&follows, &interactions));
         swept.duplicate_follows += follows.duplicates_removed;
 
         if !brands.is_empty() {
             let in_range = |end: usize| brands.partition_point(|&b| (b as usize) < end);
             let here = &brands[in_range(start)..in_range(start + tonight)];
-            swept.brand_rows.extend(brand_rows(here, start as u32, &follows, &interactions, &swept.pass.rows));
+            swept.brand_rows.extend(brand_rows(here, start as u32, &follows, &interactions, &pass.rows));
             let ends = &follows.in_offsets[..=tonight];
             swept.followers.append(ends, &follows.sources[..ends[tonight]]);
         }
 
-        if let Some((rows, sums, duplicates)) = &mut swept.changes {
-            let previous = |stream| -> Result<EdgeHalf> {
-                let (local, other) = spill.take_pairs(stream, k)?;
-                Ok(EdgeHalf { local, other, created: None })
-            };
-            let before = FollowGraph::from_halves(size, previous(Stream::PreviousOut)?, previous(Stream::PreviousIn)?);
+        if let (Some((rows, sums, duplicates)), Some((out, inward))) = (&mut swept.changes, previous) {
+            let before = FollowGraph::from_halves(size, out, inward);
             let (changed, bucket_sums) = follow_changes(&Tonight { graph: &follows, accounts: tonight }, &before, None);
             rows.extend(changed.into_iter().map(|r| ChangeRow { account: r.account + start as u32, ..r }));
             sums.add(&bucket_sums);
             *duplicates += before.duplicates_removed;
         }
+        table.push(pass.rows)?;
         bar.inc(1);
+        // A bucketed run is long: JSON logs say how far it got (text mode has the bar).
+        reporter.event(
+            "buckets",
+            "bucket_end",
+            json!({ "bucket": k + 1, "of": buckets.count(), "accounts": tonight, "seconds": started.elapsed().as_secs_f64() }),
+        );
     }
     bar.finish_and_clear();
-    Ok(swept)
+    Ok(Swept { table: table.finish()?, ..swept })
 }

@@ -106,6 +106,10 @@ pub struct RunArgs {
     /// Local folder for a bucketed run's spill files [default: the system's temp dir].
     #[arg(long, value_name = "DIR")]
     pub spill_dir: Option<PathBuf>,
+    /// A bucketed run reads the inputs again for every bucket instead of spilling them to
+    /// --spill-dir: no local disk needed, K reads of the inputs instead of one.
+    #[arg(long)]
+    pub rescan: bool,
 }
 
 #[derive(Debug, Args)]

@@ -27,7 +27,7 @@ use crate::io::write::check_output;
 use crate::job::Job;
 use crate::manifest::{ExecutionEntry, Rejected};
 use crate::progress::Reporter;
-use crate::{brand_ids, scan, store, Computed, Engine, RunOutcome};
+use crate::{brand_ids, scan, store, AccountTable, Computed, Engine, RunOutcome};
 
 /// The engine's side of a run.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -209,5 +209,7 @@ fn merge(
     let rejected = Rejected::new(counts.follows, duplicate_follows, counts.interactions, account_drops)
         .with_previous(counts.previous_follows, changes.as_ref().map(|c| c.duplicates_removed));
     let execution = ExecutionEntry { mode: counts.engine.clone(), buckets: Some(counts.buckets), spill_bytes: None };
-    Ok(Computed { scans, universe, types, pass, population, brands, changes, rejected, execution })
+    let by_followers = crate::compute::by_followers::by_followers(&pass.rows);
+    let accounts = AccountTable::Rows(pass.rows);
+    Ok(Computed { scans, universe, types, accounts, by_followers, population, brands, changes, rejected, execution })
 }

@@ -116,6 +116,8 @@ pub struct Job {
     pub buckets: Option<usize>,
     /// Where a bucketed run spills its rows.
     pub spill_dir: PathBuf,
+    /// A bucketed run re-reads the inputs for each bucket instead of spilling.
+    pub rescan: bool,
     /// A `_LOCK` older than this is taken over (its run is presumed dead).
     pub stale_lock_after: Duration,
 }
@@ -171,6 +173,7 @@ struct RunSection {
     stale_lock_after_s: Option<f64>,
     buckets: Option<usize>,
     spill_dir: Option<PathBuf>,
+    rescan: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -272,6 +275,7 @@ impl Job {
             memory_limit,
             buckets: args.buckets.or(file.run.buckets),
             spill_dir: args.spill_dir.clone().or(file.run.spill_dir).unwrap_or_else(std::env::temp_dir),
+            rescan: args.rescan || file.run.rescan.unwrap_or(false),
             stale_lock_after,
         };
         job.validate()?;

@@ -16,6 +16,7 @@
 //! `compute` holds pure kernels; `tables`, `manifest` and `summary` turn results into bytes
 //! and text.
 
+mod account_parts;
 mod bucketed;
 pub mod cli;
 pub mod compute;
@@ -29,6 +30,7 @@ pub mod manifest;
 pub mod progress;
 mod publish;
 pub mod report;
+mod rescan;
 pub mod resources;
 pub mod store;
 mod streaming;
@@ -243,9 +245,16 @@ fn run_locked(
     let started_at = chrono::Utc::now();
     let computed = match execution {
         resources::Execution::InMemory => compute_in_memory(job, reporter, engine, scanned)?,
-        resources::Execution::Buckets(count) => bucketed::compute(job, reporter, engine, scanned, count)?,
+        resources::Execution::Buckets(count) => bucketed::compute(job, reporter, engine, out, scanned, count)?,
     };
     engine.pool.install(|| publish::publish(job, reporter, engine, out, computed, started_at))
+}
+
+/// The account_metrics table: its rows, to be written; or the parts a bucketed run already
+/// wrote bucket by bucket (`account_parts.rs`).
+pub(crate) enum AccountTable {
+    Rows(Vec<compute::account_metrics::AccountRow>),
+    Written(io::write::TableEntry),
 }
 
 /// Everything a run computed, in memory or bucket by bucket, ready to be written.
@@ -253,7 +262,8 @@ pub(crate) struct Computed {
     pub(crate) scans: io::inputs::Scans,
     pub(crate) universe: Universe,
     pub(crate) types: AccountTypes,
-    pub(crate) pass: AccountPass,
+    pub(crate) accounts: AccountTable,
+    pub(crate) by_followers: Vec<compute::by_followers::FollowerBucket>,
     pub(crate) population: Population,
     pub(crate) brands: Vec<BrandRow>,
     pub(crate) changes: Option<compute::follow_changes::Changes>,
@@ -294,7 +304,20 @@ fn compute_in_memory(
         let rejected = rejected.with_previous(previous_drops, changes.as_ref().map(|c| c.duplicates_removed));
         let Stats { types, pass, population, brands } = stats;
         let execution = manifest::ExecutionEntry::in_memory();
-        Ok(Computed { scans, universe, types, pass, population, brands, changes, rejected, execution })
+        let by_followers = compute::by_followers::by_followers(&pass.rows);
+        let accounts = AccountTable::Rows(pass.rows);
+        Ok(Computed {
+            scans,
+            universe,
+            types,
+            accounts,
+            by_followers,
+            population,
+            brands,
+            changes,
+            rejected,
+            execution,
+        })
     })
 }
 

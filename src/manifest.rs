@@ -80,7 +80,8 @@ impl Manifest {
 /// How the run executed: in memory, or in buckets spilled to local disk.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct ExecutionEntry {
-    /// `in_memory`, `buckets`, or the engine that computed the buckets (`spark`).
+    /// `in_memory`, `buckets` (spilled to disk), `buckets_rescan` (inputs read again for each
+    /// bucket), or the engine that computed the buckets (`spark`).
     pub mode: String,
     pub buckets: Option<usize>,
     /// Bytes written to (and read back from) the spill folder.
@@ -94,6 +95,11 @@ impl ExecutionEntry {
 
     pub fn buckets(count: usize, spill_bytes: u64) -> ExecutionEntry {
         ExecutionEntry { mode: "buckets".into(), buckets: Some(count), spill_bytes: Some(spill_bytes) }
+    }
+
+    /// Buckets whose rows were read again from the inputs for each (`--rescan`).
+    pub fn rescan(count: usize) -> ExecutionEntry {
+        ExecutionEntry { mode: "buckets_rescan".into(), buckets: Some(count), spill_bytes: None }
     }
 }
 

@@ -6,13 +6,13 @@ use std::collections::BTreeSet;
 use arrow_array::RecordBatch;
 use serde_json::json;
 
-use crate::compute::by_followers::by_followers;
+use crate::account_parts::AccountParts;
 use crate::error::{Error, Result};
 use crate::io::write::{mark_success, remove_unlisted, write_manifest, write_tables};
 use crate::job::Job;
 use crate::manifest::Manifest;
 use crate::progress::Reporter;
-use crate::{io, report, store, summary, tables, Computed, Engine, RunOutcome, TABLES};
+use crate::{io, report, store, summary, tables, AccountTable, Computed, Engine, RunOutcome, TABLES};
 
 /// write tables -> manifest -> _SUCCESS -> human summary.
 pub(crate) fn publish(
@@ -23,17 +23,17 @@ pub(crate) fn publish(
     computed: Computed,
     started_at: chrono::DateTime<chrono::Utc>,
 ) -> Result<RunOutcome> {
-    let Computed { scans, universe, types, pass, population, brands, changes, rejected, execution } = computed;
+    let Computed { scans, universe, types, accounts, by_followers, population, brands, changes, rejected, execution } =
+        computed;
     let id_type = scans.id_type;
     let keys = universe.keys();
     let batches = {
         let mut batches: Vec<(&str, RecordBatch)> = vec![
-            (tables::ACCOUNT_METRICS, tables::account_metrics(id_type, keys, &types, &pass.rows)?),
             (
                 tables::POPULATION_SUMMARY,
                 tables::population_summary(&population, changes.as_ref().map(|c| &c.population))?,
             ),
-            (tables::RECIPROCITY_BY_FOLLOWERS, tables::reciprocity_by_followers(&by_followers(&pass.rows))?),
+            (tables::RECIPROCITY_BY_FOLLOWERS, tables::reciprocity_by_followers(&by_followers)?),
             (tables::BRAND_AUDIENCE, tables::brand_audience(id_type, keys, &brands, job.params.reach_2hop_estimate)?),
         ];
         if let Some(c) = &changes {
@@ -41,13 +41,30 @@ pub(crate) fn publish(
         }
         batches
     };
-    let written =
-        reporter.stage("write", || write_tables(&engine.runtime, out, &batches), |w| json!({ "tables": w.len() }))?;
+    let write = || {
+        // account_metrics goes part by part through the same code in every mode, so its
+        // bytes cannot depend on how the rows were computed (a bucketed run has written it).
+        let account_metrics = match accounts {
+            AccountTable::Rows(rows) => {
+                let mut parts = AccountParts::start(&engine.runtime, out, id_type, keys, &types)?;
+                parts.push(rows)?;
+                parts.finish()?
+            }
+            AccountTable::Written(table) => table,
+        };
+        let mut written = write_tables(&engine.runtime, out, &batches)?;
+        written.insert(tables::ACCOUNT_METRICS.to_string(), account_metrics);
+        Ok::<_, Error>(written)
+    };
+    let written = reporter.stage("write", write, |w| json!({ "tables": w.len() }))?;
     if job.report {
         reporter.stage(
             "report",
             || {
-                let html = report::render(&out.url(), &report_tables(&batches), &report::BrandSelection::Top(20))?;
+                let mut tables = report_tables(&batches);
+                // account_metrics is written part by part: the report reads back what it draws.
+                tables.account_metrics = engine.runtime.block_on(io::report::read_account_metrics(out))?;
+                let html = report::render(&out.url(), &tables, &report::BrandSelection::Top(20))?;
                 let page = out.at(io::report::REPORT);
                 engine.runtime.block_on(io::report::write_report(&page, html))
             },

@@ -38,8 +38,11 @@ pub fn estimate_bytes(rows: InputRows) -> u64 {
 pub const MAX_BUCKETS: usize = 128;
 
 /// Bytes per account that a bucketed run holds from start to end: its key in the universe
-/// and the key's index, its finished metrics row, its type and its followers-list offset.
-const BYTES_PER_ACCOUNT_HELD: u64 = 320;
+/// and the key's index (with pass 1's set of distinct ids at the peak), its type, the values
+/// population medians and Ginis are taken over. Rows are written bucket by bucket.
+const BYTES_PER_ACCOUNT_HELD: u64 = 96;
+/// Bytes per follow held to the end: the follow-back latencies (the population median).
+const BYTES_PER_FOLLOW_HELD: u64 = 3;
 /// Bytes per follow held for the brands' 2-hop walk (every account's followers, as u32).
 const BYTES_PER_FOLLOW_HELD_FOR_REACH: u64 = 4;
 
@@ -83,14 +86,17 @@ pub fn plan(rows: InputRows, limit: Option<u64>, buckets: Option<usize>) -> Resu
 pub fn buckets_for(rows: InputRows, accounts: u64, with_reach: bool, limit: u64) -> Result<usize> {
     let held = BASELINE
         + accounts * BYTES_PER_ACCOUNT_HELD
+        + rows.follows * BYTES_PER_FOLLOW_HELD
         + if with_reach { rows.follows * BYTES_PER_FOLLOW_HELD_FOR_REACH } else { 0 };
     let graph = estimate_bytes(rows) - BASELINE;
     let room = limit.saturating_sub(held);
     if room < limit / 4 {
         return Err(Error::Resource(format!(
-            "{accounts} accounts need about {} of memory for the whole run, which leaves too little of the \
-             {} limit for their follows; raise --memory-limit (or run.memory_limit) on a machine that has it",
+            "{accounts} accounts need about {} of memory for the whole run (ids, per-account values, follow-back \
+             latencies{}), which leaves too little of the {} limit for their follows; raise --memory-limit (or \
+             run.memory_limit) on a machine that has it",
             human(held),
+            if with_reach { ", every account's followers for the brands' 2-hop walk" } else { "" },
             human(limit)
         )));
     }
@@ -103,6 +109,23 @@ pub fn buckets_for(rows: InputRows, accounts: u64, with_reach: bool, limit: u64)
         )));
     }
     Ok(k)
+}
+
+/// Bytes a bucketed run spills: every follow twice with its time (16-byte records), every
+/// event and previous-night follow twice without (8-byte records).
+pub fn spill_bytes(rows: InputRows) -> u64 {
+    2 * (16 * rows.follows + 8 * rows.interactions + 8 * rows.previous_follows)
+}
+
+/// Free bytes on the filesystem of `dir` (or of its nearest existing parent); None if unknown.
+pub fn free_disk(dir: &std::path::Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let existing = dir.ancestors().find(|d| d.exists())?;
+    let path = std::ffi::CString::new(existing.as_os_str().as_bytes()).ok()?;
+    // SAFETY: statvfs writes into the struct it is given and reads only the NUL-terminated path.
+    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
+    let ok = unsafe { libc::statvfs(path.as_ptr(), &mut stat) } == 0;
+    ok.then(|| stat.f_bavail as u64 * stat.f_frsize as u64)
 }
 
 /// "1.5 GiB".
@@ -175,14 +198,15 @@ mod tests {
         assert_eq!(plan(rows, Some(1 << 30), None).unwrap(), Execution::Buckets(None));
         assert_eq!(plan(rows, Some(3 << 30), Some(7)).unwrap(), Execution::Buckets(Some(7)));
         assert!(plan(rows, Some(10 << 20), None).unwrap_err().to_string().contains("--memory-limit"));
-        // 1M accounts hold ~0.55 GiB; 2.5 GiB of graph in the remaining ~0.45 GiB: 6 buckets.
-        assert_eq!(buckets_for(rows, 1_000_000, false, 1 << 30).unwrap(), 6);
+        // 1M accounts and their latencies hold ~0.43 GiB; 2.7 GiB of graph in the remaining
+        // ~0.57 GiB: 5 buckets.
+        assert_eq!(buckets_for(rows, 1_000_000, false, 1 << 30).unwrap(), 5);
     }
 
     #[test]
     fn too_many_accounts_for_the_limit_are_refused() {
         let rows = InputRows { follows: 35_000_000, ..Default::default() };
-        let err = buckets_for(rows, 3_000_000, true, 1 << 30).unwrap_err().to_string();
+        let err = buckets_for(rows, 6_000_000, true, 1 << 30).unwrap_err().to_string();
         assert!(err.contains("--memory-limit"), "{err}");
     }
 }

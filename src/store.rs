@@ -88,16 +88,37 @@ impl Location {
 
     /// Deletes an object; one that is already gone is fine.
     pub async fn delete(&self, path: &Path) -> Result<()> {
-        match self.store.delete(path).await {
-            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(e) => Err(Error::storage(self.display(path), "delete", e)),
-        }
+        delete_object(self.store.as_ref(), path).await.map_err(|e| Error::storage(self.display(path), "delete", e))
     }
 
     /// A path below this location.
     pub fn child(&self, relative: &str) -> Path {
         relative.split('/').filter(|part| !part.is_empty()).fold(self.path.clone(), |path, part| path.join(part))
     }
+}
+
+/// Deletes an object; one that is already gone counts as deleted. Deletes are idempotent, but
+/// object_store sends S3's as a POST (bulk delete) and does not retry a POST that timed out,
+/// so a stalled delete is retried here (measured: a stall on the lock's release failed a
+/// run through the fault-injecting proxy).
+pub async fn delete_object(store: &dyn ObjectStore, path: &Path) -> object_store::Result<()> {
+    use backon::{ExponentialBuilder, Retryable};
+    let once = || async {
+        match store.delete(path).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
+    };
+    let backoff = ExponentialBuilder::default().with_min_delay(Duration::from_millis(100)).with_max_times(6);
+    let transient = |e: &object_store::Error| {
+        !matches!(
+            e,
+            object_store::Error::PermissionDenied { .. }
+                | object_store::Error::Unauthenticated { .. }
+                | object_store::Error::NotSupported { .. }
+        )
+    };
+    once.retry(backoff).when(transient).await
 }
 
 /// Opens the store a URL names.

@@ -163,6 +163,9 @@ pub fn render(s: &SummaryInput) -> String {
         (Some(k), Some(bytes)) => {
             let _ = writeln!(out, "  out of core   {k} buckets, {} spilled", crate::resources::human(bytes));
         }
+        (Some(k), None) if s.execution.mode == "buckets_rescan" => {
+            let _ = writeln!(out, "  out of core   {k} buckets, the inputs read again for each (nothing spilled)");
+        }
         (Some(k), None) => {
             let _ = writeln!(out, "  computed by   {} in {k} buckets", s.execution.mode);
         }

@@ -68,17 +68,19 @@ impl TableBuilder {
     }
 }
 
-/// `account_metrics`: one row per account, by account_id.
+/// `account_metrics`: one row per account, by account_id; `rows` are those of the accounts
+/// `first..`, whose keys are `keys`.
 pub fn account_metrics(
     id_type: IdType,
     keys: &[u64],
     types: &AccountTypes,
+    first: usize,
     rows: &[AccountRow],
 ) -> Result<RecordBatch> {
     let r = || rows.iter();
     TableBuilder::default()
         .ids("account_id", id_type, keys)
-        .strings("account_type", (0..rows.len()).map(|a| types.name(a)), true)
+        .strings("account_type", (first..first + rows.len()).map(|a| types.name(a)), true)
         .counts("followers", r().map(|x| x.followers))
         .counts("following", r().map(|x| x.following))
         .counts("mutuals", r().map(|x| x.mutuals))

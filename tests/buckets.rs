@@ -1,6 +1,6 @@
 //! Bucketed (out-of-core) execution end to end: the binary's tables are byte-identical
-//! whether computed in memory or in K buckets spilled to disk, and a memory limit below the
-//! in-memory estimate switches to buckets by itself.
+//! whether computed in memory or in K buckets (spilled to disk or read again from the inputs),
+//! and a memory limit below the in-memory estimate switches to buckets by itself.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -56,14 +56,16 @@ fn assert_same_tables_in_buckets(extra: &[&str]) {
     assert_eq!(manifest(&memory)["execution"]["mode"], "in_memory");
     let want = table_bytes(&memory);
     assert!(want.keys().any(|k| k.starts_with("follow_changes/")), "every table is compared");
-    for k in ["1", "7", "64"] {
-        let out = dir.path().join(format!("k{k}"));
-        let o = run_sample(&out, &spill, &[extra, &["--buckets", k]].concat());
+    // Spilled to disk in 1, 7 and 64 buckets; and in 7 whose rows are read again from the inputs.
+    for (k, rescan) in [("1", false), ("7", false), ("64", false), ("7", true)] {
+        let out = dir.path().join(format!("k{k}-{rescan}"));
+        let how: &[&str] = if rescan { &["--buckets", k, "--rescan"] } else { &["--buckets", k] };
+        let o = run_sample(&out, &spill, &[extra, how].concat());
         assert!(o.status.success(), "{}", stderr(&o));
         let m = manifest(&out);
-        assert_eq!(m["execution"]["mode"], "buckets");
+        assert_eq!(m["execution"]["mode"], if rescan { "buckets_rescan" } else { "buckets" });
         assert_eq!(m["execution"]["buckets"], k.parse::<u64>().unwrap());
-        assert!(m["execution"]["spill_bytes"].as_u64().unwrap() > 0);
+        assert_eq!(m["execution"]["spill_bytes"].as_u64().is_some_and(|b| b > 0), !rescan);
         assert_eq!(m["rejected"], manifest(&memory)["rejected"], "K = {k}");
         let got = table_bytes(&out);
         assert_eq!(got.keys().collect::<Vec<_>>(), want.keys().collect::<Vec<_>>(), "K = {k}");
@@ -75,7 +77,7 @@ fn assert_same_tables_in_buckets(extra: &[&str]) {
 }
 
 #[test]
-fn tables_are_byte_identical_in_memory_and_in_1_7_64_buckets() {
+fn tables_are_byte_identical_in_memory_and_in_1_7_64_buckets_spilled_or_rescanned() {
     assert_same_tables_in_buckets(&[]);
 }
 
@@ -128,6 +130,13 @@ fn a_memory_limit_below_the_estimate_computes_in_buckets() {
     assert!(m["execution"]["buckets"].as_u64().unwrap() >= 2, "{m}");
     assert!(stderr(&o).contains("out of core"), "{}", stderr(&o));
     assert!(table_bytes(&limited) == table_bytes(&memory), "the limited run's tables equal the in-memory run's");
+
+    let rescanned = dir.path().join("rescanned");
+    let o = run(&rescanned, &["--memory-limit", "600MiB", "--rescan"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(manifest(&rescanned)["execution"]["mode"], "buckets_rescan");
+    assert!(stderr(&o).contains("nothing spilled"), "{}", stderr(&o));
+    assert!(table_bytes(&rescanned) == table_bytes(&memory), "the rescanned run's tables equal the in-memory run's");
 }
 
 #[test]

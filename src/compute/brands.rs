@@ -42,7 +42,7 @@ pub fn brand_audience(
 }
 
 /// The rows of brands within one range of accounts, all but reach_2hop (left 0): the graphs
-/// cover accounts `base..`, by index from 0, and `rows` is indexed by dense id.
+/// cover accounts `base..`, by index from 0, and so do `rows`.
 pub fn brand_rows(
     brands: &[u32],
     base: u32,
@@ -54,7 +54,7 @@ pub fn brand_rows(
         .par_iter()
         .map(|&brand| {
             let b = (brand - base) as usize;
-            let row = &rows[brand as usize];
+            let row = &rows[b];
             let (engagers, counts_in) = (interactions.senders(b), interactions.sender_counts(b));
             let engagement_in: u64 = counts_in.iter().sum();
             // Engagers and followers are both sorted: a merge finds the engaged followers.

@@ -6,7 +6,7 @@
 
 use rayon::prelude::*;
 
-use super::account_metrics::{AccountPass, Camp};
+use super::account_metrics::{AccountPass, AccountRow, Camp};
 use super::follow_graph::FollowGraph;
 use super::interaction_graph::InteractionGraph;
 use super::stats::{gini, median_i64};
@@ -65,52 +65,80 @@ impl GraphTotals {
 
 /// Population figures from the graph totals and the per-account pass.
 pub fn population(totals: GraphTotals, pass: &AccountPass) -> Population {
-    let rows = &pass.rows;
-    let n = rows.len() as u64;
-    let e = totals.follow_edges;
-    let mutual_ends: u64 = rows.par_iter().map(|r| r.mutuals).sum();
-    let m = mutual_ends / 2;
-    let a = e - mutual_ends;
-    // n < 2^32, so n(n−1)/2 < 2^63: int64 always suffices.
-    let all_dyads = i128::from(n) * (i128::from(n) - 1) / 2;
-    let null_dyads = i64::try_from(all_dyads - i128::from(m) - i128::from(a)).expect("n < 2^32");
+    let mut parts = PopulationParts::default();
+    parts.add(&pass.rows, &pass.latencies_ns);
+    parts.finish(totals)
+}
 
-    let edge_reciprocity = float_ratio(2.0 * m as f64, e as f64);
-    let density = float_ratio(e as f64, n as f64 * (n as f64 - 1.0)).filter(|_| n >= 2);
-    let rho = match (edge_reciprocity, density) {
-        (Some(r), Some(d)) => float_ratio(r - d, 1.0 - d),
-        _ => None,
-    };
+/// What population figures need of the per-account rows, gathered a range of accounts at
+/// a time: sums, camp counts, and the values medians and Ginis are taken over (~16 bytes per
+/// account and 8 per follow-back), so a bucketed run need not keep the rows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PopulationParts {
+    accounts: u64,
+    mutual_ends: u64,
+    partners_reciprocated: u64,
+    events_reciprocated: u64,
+    mutuals_engaged: u64,
+    mutuals_hollow: u64,
+    camps: [u64; 4],
+    followers: Vec<u64>,
+    degree: Vec<u64>,
+    latencies_ns: Vec<i64>,
+}
 
-    let pairs = totals.interaction_pairs as f64;
-    let reciprocated_pairs: u64 = rows.par_iter().map(|r| r.partners_reciprocated).sum();
-    let reciprocated_events: u64 = rows.par_iter().map(|r| r.events_reciprocated).sum();
-
-    let mut camps = [0u64; 4];
-    for r in rows {
-        camps[Camp::ALL.iter().position(|&c| c == r.camp).expect("every camp is listed")] += 1;
+impl PopulationParts {
+    /// Adds the next accounts' rows (in account order) and their follow-back latencies.
+    pub fn add(&mut self, rows: &[AccountRow], latencies_ns: &[i64]) {
+        self.accounts += rows.len() as u64;
+        self.mutual_ends += rows.par_iter().map(|r| r.mutuals).sum::<u64>();
+        self.partners_reciprocated += rows.par_iter().map(|r| r.partners_reciprocated).sum::<u64>();
+        self.events_reciprocated += rows.par_iter().map(|r| r.events_reciprocated).sum::<u64>();
+        self.mutuals_engaged += rows.par_iter().map(|r| r.mutuals_engaged).sum::<u64>();
+        self.mutuals_hollow += rows.par_iter().map(|r| r.mutuals_hollow).sum::<u64>();
+        for r in rows {
+            self.camps[Camp::ALL.iter().position(|&c| c == r.camp).expect("every camp is listed")] += 1;
+        }
+        self.followers.extend(rows.iter().map(|r| r.followers));
+        self.degree.extend(rows.iter().map(|r| r.followers + r.following));
+        self.latencies_ns.extend_from_slice(latencies_ns);
     }
-    let mut followers: Vec<u64> = rows.iter().map(|r| r.followers).collect();
-    let mut degree: Vec<u64> = rows.iter().map(|r| r.followers + r.following).collect();
 
-    Population {
-        accounts: n,
-        follow_edges: e,
-        mutual_dyads: m,
-        asymmetric_dyads: a,
-        null_dyads,
-        edge_reciprocity,
-        dyad_reciprocity: float_ratio(m as f64, (m + a) as f64),
-        density,
-        rho,
-        interaction_events: totals.interaction_events,
-        interaction_pair_reciprocity: float_ratio(reciprocated_pairs as f64, pairs),
-        interaction_reciprocity: float_ratio(reciprocated_events as f64, totals.interaction_events as f64),
-        followback_latency_median_s: median_i64(&mut pass.latencies_ns.clone()).map(|ns| ns / 1e9),
-        mutual_dyads_engaged: rows.par_iter().map(|r| r.mutuals_engaged).sum::<u64>() / 2,
-        mutual_dyads_hollow: rows.par_iter().map(|r| r.mutuals_hollow).sum::<u64>() / 2,
-        gini_followers: gini(&mut followers),
-        gini_degree: gini(&mut degree),
-        camps,
+    pub fn finish(mut self, totals: GraphTotals) -> Population {
+        let n = self.accounts;
+        let e = totals.follow_edges;
+        let m = self.mutual_ends / 2;
+        let a = e - self.mutual_ends;
+        // n < 2^32, so n(n−1)/2 < 2^63: int64 always suffices.
+        let all_dyads = i128::from(n) * (i128::from(n) - 1) / 2;
+        let null_dyads = i64::try_from(all_dyads - i128::from(m) - i128::from(a)).expect("n < 2^32");
+
+        let edge_reciprocity = float_ratio(2.0 * m as f64, e as f64);
+        let density = float_ratio(e as f64, n as f64 * (n as f64 - 1.0)).filter(|_| n >= 2);
+        let rho = match (edge_reciprocity, density) {
+            (Some(r), Some(d)) => float_ratio(r - d, 1.0 - d),
+            _ => None,
+        };
+        let pairs = totals.interaction_pairs as f64;
+        Population {
+            accounts: n,
+            follow_edges: e,
+            mutual_dyads: m,
+            asymmetric_dyads: a,
+            null_dyads,
+            edge_reciprocity,
+            dyad_reciprocity: float_ratio(m as f64, (m + a) as f64),
+            density,
+            rho,
+            interaction_events: totals.interaction_events,
+            interaction_pair_reciprocity: float_ratio(self.partners_reciprocated as f64, pairs),
+            interaction_reciprocity: float_ratio(self.events_reciprocated as f64, totals.interaction_events as f64),
+            followback_latency_median_s: median_i64(&mut self.latencies_ns).map(|ns| ns / 1e9),
+            mutual_dyads_engaged: self.mutuals_engaged / 2,
+            mutual_dyads_hollow: self.mutuals_hollow / 2,
+            gini_followers: gini(&mut self.followers),
+            gini_degree: gini(&mut self.degree),
+            camps: self.camps,
+        }
     }
 }

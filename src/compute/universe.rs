@@ -64,6 +64,13 @@ pub struct Extension {
     pub keys: Vec<u64>,
 }
 
+impl Extension {
+    /// The dense id given to a key outside the universe, if it was met.
+    pub fn find(&self, key: u64) -> Option<u32> {
+        self.index.get(&key).copied()
+    }
+}
+
 /// Distinct ids gathered chunk by chunk, for inputs streamed rather than held.
 #[derive(Debug, Default)]
 pub struct UniverseBuilder {

@@ -90,9 +90,8 @@ pub async fn acquire(
             age.as_secs(),
             stale_after.as_secs()
         ));
-        match out.store.delete(&path).await {
-            Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
-            Err(e) => return Err(Error::storage(out.display(&path), "remove stale lock", e)),
+        if let Err(e) = crate::store::delete_object(out.store.as_ref(), &path).await {
+            return Err(Error::storage(out.display(&path), "remove stale lock", e));
         }
     }
     Err(Error::Locked { out: out.url(), holder: "another run that took over the same stale lock".into() })
@@ -101,9 +100,8 @@ pub async fn acquire(
 impl RunLock {
     /// Removes the lock object.
     pub async fn release(self) -> Result<()> {
-        match self.out.store.delete(&self.path).await {
-            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(e) => Err(Error::storage(self.out.display(&self.path), "release lock", e)),
-        }
+        crate::store::delete_object(self.out.store.as_ref(), &self.path)
+            .await
+            .map_err(|e| Error::storage(self.out.display(&self.path), "release lock", e))
     }
 }

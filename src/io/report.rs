@@ -18,6 +18,11 @@ use crate::tables;
 
 pub const REPORT: &str = "report.html";
 
+/// The columns of account_metrics that the report draws, as written under OUT.
+pub async fn read_account_metrics(out: &Location) -> Result<Vec<RecordBatch>> {
+    read_table(out, tables::ACCOUNT_METRICS, Some(&["followers", "handful_80", "effective_partners"])).await
+}
+
 /// Reads the tables of a finished OUT (it must hold `_SUCCESS`); of account_metrics only the
 /// columns the report draws.
 pub async fn read_tables(out: &Location) -> Result<Tables> {
@@ -31,9 +36,8 @@ pub async fn read_tables(out: &Location) -> Result<Tables> {
         }
         Err(e) => return Err(Error::storage(out.display(&out.child(SUCCESS)), "head", e)),
     }
-    let metrics = ["followers", "handful_80", "effective_partners"];
     Ok(Tables {
-        account_metrics: read_table(out, tables::ACCOUNT_METRICS, Some(&metrics)).await?,
+        account_metrics: read_account_metrics(out).await?,
         population_summary: read_table(out, tables::POPULATION_SUMMARY, None).await?,
         reciprocity_by_followers: read_table(out, tables::RECIPROCITY_BY_FOLLOWERS, None).await?,
         brand_audience: read_table(out, tables::BRAND_AUDIENCE, None).await?,
