@@ -20,6 +20,7 @@ use std::sync::Arc;
 use serde_json::json;
 
 use crate::account_parts::AccountParts;
+use crate::bucket_rows::{BucketRows, Source};
 use crate::compute::account_metrics::account_metrics;
 use crate::compute::accounts::{clean_accounts, AccountTypes};
 use crate::compute::brands::{brand_rows, fill_reach};
@@ -27,7 +28,7 @@ use crate::compute::buckets::Buckets;
 use crate::compute::by_followers::FollowerGroups;
 use crate::compute::clean::{Dropped, Window};
 use crate::compute::follow_changes::{follow_changes, ChangeRow, ChangeSums, Changes, Tonight};
-use crate::compute::follow_graph::{EdgeHalf, FollowGraph};
+use crate::compute::follow_graph::FollowGraph;
 use crate::compute::interaction_graph::InteractionGraph;
 use crate::compute::population::{GraphTotals, PopulationParts};
 use crate::compute::reach::{FollowerLists, SampledFollowers};
@@ -39,7 +40,6 @@ use crate::io::write::TableEntry;
 use crate::job::Job;
 use crate::manifest::{ExecutionEntry, Rejected};
 use crate::progress::Reporter;
-use crate::rescan::reread_bucket;
 use crate::resources::{self, InputRows};
 use crate::store::Location;
 use crate::streaming::stream_edges;
@@ -107,7 +107,13 @@ pub(crate) fn compute(
                     events: scans.interactions.is_some(),
                     previous: scans.previous_follows.is_some(),
                 },
-                None => Source::Inputs { job, engine, reporter, scans: &scans, ids: &ids },
+                None => Source::Inputs {
+                    engine,
+                    reporter,
+                    scans: &scans,
+                    window: interactions_window(job),
+                    ids: (&ids.universe, &ids.extension),
+                },
             };
             engine.pool.install(|| sweep(job, reporter, &ids, &buckets, &brands, &source, table))
         },
@@ -256,72 +262,6 @@ fn spill_rows(
     bar.finish_and_clear();
     spill.finish_writing()?;
     Ok(spill.bytes())
-}
-
-/// Every row of one bucket, from each end: what the bucket's graphs are built from.
-pub(crate) struct BucketRows {
-    pub follows: (EdgeHalf, EdgeHalf),
-    pub events: Option<(EdgeHalf, EdgeHalf)>,
-    pub previous: Option<(EdgeHalf, EdgeHalf)>,
-}
-
-/// Where each bucket's rows come from.
-enum Source<'a> {
-    /// Spill files, written once by pass 2 (of events and of the previous night, if any).
-    Spilled { spill: &'a Spill, events: bool, previous: bool },
-    /// The inputs, read again for every bucket (`--rescan`).
-    Inputs { job: &'a Job, engine: &'a Engine, reporter: &'a Reporter, scans: &'a Scans, ids: &'a IdPass },
-}
-
-impl Source<'_> {
-    /// Whether there is a previous night to compare with.
-    fn compares_nights(&self) -> bool {
-        match self {
-            Source::Spilled { previous, .. } => *previous,
-            Source::Inputs { scans, .. } => scans.previous_follows.is_some(),
-        }
-    }
-
-    fn rows(&self, k: usize, range: std::ops::Range<usize>) -> Result<BucketRows> {
-        match *self {
-            Source::Spilled { spill, events, previous } => {
-                let timed = |stream| -> Result<EdgeHalf> {
-                    let (local, other, created) = spill.take_timed(stream, k)?;
-                    Ok(EdgeHalf { local, other, created: Some(created) })
-                };
-                let pairs = |stream| -> Result<EdgeHalf> {
-                    let (local, other) = spill.take_pairs(stream, k)?;
-                    Ok(EdgeHalf { local, other, created: None })
-                };
-                Ok(BucketRows {
-                    follows: (timed(Stream::FollowsOut)?, timed(Stream::FollowsIn)?),
-                    events: if events { Some((pairs(Stream::EventsOut)?, pairs(Stream::EventsIn)?)) } else { None },
-                    previous: if previous {
-                        Some((pairs(Stream::PreviousOut)?, pairs(Stream::PreviousIn)?))
-                    } else {
-                        None
-                    },
-                })
-            }
-            Source::Inputs { job, engine, reporter, scans, ids } => {
-                let bar = reporter.bar(&format!("bucket {}", k + 1), scans.all().map(|d| d.rows()).sum());
-                let on_rows: Arc<dyn Fn(u64) + Send + Sync> = {
-                    let bar = bar.clone();
-                    Arc::new(move |rows| bar.inc(rows))
-                };
-                let rows = reread_bucket(
-                    engine,
-                    scans,
-                    interactions_window(job),
-                    (&ids.universe, &ids.extension),
-                    range,
-                    on_rows,
-                );
-                bar.finish_and_clear();
-                rows
-            }
-        }
-    }
 }
 
 /// What the buckets gathered.

@@ -17,6 +17,7 @@
 //! and text.
 
 mod account_parts;
+mod bucket_rows;
 mod bucketed;
 pub mod cli;
 pub mod compute;
@@ -30,7 +31,6 @@ pub mod manifest;
 pub mod progress;
 mod publish;
 pub mod report;
-mod rescan;
 pub mod resources;
 pub mod store;
 mod streaming;

@@ -1,5 +1,6 @@
-//! A bucket's rows re-read from the inputs (`--rescan`), for when local disk has no room to
-//! spill them: each bucket reads every input again and keeps the rows that touch its accounts.
+//! Where a bucketed run gets each bucket's rows: its spill files, or a re-read of the inputs
+//! (`--rescan`), for when local disk has no room to spill them — each bucket then reads every
+//! input again and keeps the rows that touch its accounts.
 //!
 //! K buckets cost K reads of the inputs instead of one read, one spill write and one spill
 //! read, and need no disk at all. Dense ids follow key order (`compute/universe.rs`), so a
@@ -12,14 +13,81 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::bucketed::BucketRows;
 use crate::compute::clean::{EdgeRows, Window};
 use crate::compute::follow_graph::EdgeHalf;
 use crate::compute::universe::{Extension, Universe};
 use crate::error::Result;
 use crate::io::inputs::Scans;
+use crate::io::spill::{Spill, Stream};
+use crate::progress::Reporter;
 use crate::streaming::stream_edges;
 use crate::Engine;
+
+/// Every row of one bucket, from each end: what the bucket's graphs are built from.
+pub(crate) struct BucketRows {
+    pub follows: (EdgeHalf, EdgeHalf),
+    pub events: Option<(EdgeHalf, EdgeHalf)>,
+    pub previous: Option<(EdgeHalf, EdgeHalf)>,
+}
+
+/// Where each bucket's rows come from.
+pub(crate) enum Source<'a> {
+    /// Spill files, written once by pass 2 (of events and of the previous night, if any).
+    Spilled { spill: &'a Spill, events: bool, previous: bool },
+    /// The inputs, read again for every bucket (`--rescan`).
+    Inputs {
+        engine: &'a Engine,
+        reporter: &'a Reporter,
+        scans: &'a Scans,
+        /// The interactions' window.
+        window: Window,
+        ids: (&'a Universe, &'a Extension),
+    },
+}
+
+impl Source<'_> {
+    /// Whether there is a previous night to compare with.
+    pub(crate) fn compares_nights(&self) -> bool {
+        match self {
+            Source::Spilled { previous, .. } => *previous,
+            Source::Inputs { scans, .. } => scans.previous_follows.is_some(),
+        }
+    }
+
+    pub(crate) fn rows(&self, k: usize, range: std::ops::Range<usize>) -> Result<BucketRows> {
+        match *self {
+            Source::Spilled { spill, events, previous } => {
+                let timed = |stream| -> Result<EdgeHalf> {
+                    let (local, other, created) = spill.take_timed(stream, k)?;
+                    Ok(EdgeHalf { local, other, created: Some(created) })
+                };
+                let pairs = |stream| -> Result<EdgeHalf> {
+                    let (local, other) = spill.take_pairs(stream, k)?;
+                    Ok(EdgeHalf { local, other, created: None })
+                };
+                Ok(BucketRows {
+                    follows: (timed(Stream::FollowsOut)?, timed(Stream::FollowsIn)?),
+                    events: if events { Some((pairs(Stream::EventsOut)?, pairs(Stream::EventsIn)?)) } else { None },
+                    previous: if previous {
+                        Some((pairs(Stream::PreviousOut)?, pairs(Stream::PreviousIn)?))
+                    } else {
+                        None
+                    },
+                })
+            }
+            Source::Inputs { engine, reporter, scans, window, ids } => {
+                let bar = reporter.bar(&format!("bucket {}", k + 1), scans.all().map(|d| d.rows()).sum());
+                let on_rows: Arc<dyn Fn(u64) + Send + Sync> = {
+                    let bar = bar.clone();
+                    Arc::new(move |rows| bar.inc(rows))
+                };
+                let rows = reread_bucket(engine, scans, window, ids, range, on_rows);
+                bar.finish_and_clear();
+                rows
+            }
+        }
+    }
+}
 
 /// Rows of one input that start (`out`) or end (`inward`) at the bucket's accounts.
 #[derive(Default)]
@@ -97,7 +165,7 @@ fn split_chunk(
 
 /// Reads every input again and keeps the rows of the accounts `range` (dense ids; those at
 /// or after `universe.len()` were seen only in the previous night's follows).
-pub(crate) fn reread_bucket(
+fn reread_bucket(
     engine: &Engine,
     scans: &Scans,
     window: Window,
