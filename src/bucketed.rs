@@ -1,19 +1,21 @@
 //! The bucketed (out-of-core) run: the in-memory path's kernels, one range of accounts at a
-//! time, with the rows in between on local disk.
+//! time, with the rows in between on local disk — or read again from the inputs.
 //!
 //! ```text
 //! pass 1: stream ids -> universe          pass 2: stream rows -> dense ids -> spill by bucket
-//! for each bucket: spill files -> bucket graphs -> per-account rows, brand rows, changes
+//! for each bucket: its rows (spill files, or a re-read) -> bucket graphs -> per-account rows
+//!                  (written as account_metrics parts), brand rows, changes, additive parts
 //! then: population and reach from what the buckets gathered
 //! ```
 //!
 //! A bucket is a contiguous range of dense ids (`compute/buckets.rs`). Every follow and
-//! event is spilled twice, under its source's bucket and its target's, so a bucket's graphs
-//! hold each of its accounts' four neighbour lists exactly as the whole graph would: the
-//! per-account kernel runs on them unchanged, the rows concatenate in account_id order, and
-//! everything population-wide is a sum, or a median/Gini over per-account values kept in
-//! memory. The tables are therefore byte-identical to the in-memory run's for any K.
-//! Memory: the universe and one row per account for the whole run, plus one bucket's graphs.
+//! event goes to two buckets, its source's and its target's, so a bucket's graphs hold each of
+//! its accounts' four neighbour lists exactly as the whole graph would: the per-account kernel
+//! runs on them unchanged, the rows come out in account_id order, and everything
+//! population-wide is a sum, or a median/Gini over per-account values kept in memory. The
+//! tables are therefore byte-identical to the in-memory run's for any K.
+//! Memory: the universe, ~16 bytes per account and the follow-back latencies for the whole
+//! run, plus one bucket's graphs (`resources::buckets_for`).
 
 use std::sync::Arc;
 
