@@ -206,19 +206,6 @@ impl<'a> FollowModel<'a> {
     }
 }
 
-/// Every block's follows, in block order (the whole population in memory: small ones only).
-pub fn follows(kinds: &[Kind], mean_following: f64, seed: u64) -> FollowRows {
-    let model = FollowModel::new(kinds, mean_following, seed);
-    let blocks: Vec<FollowRows> = (0..model.blocks()).into_par_iter().map(|b| model.block(b).rows).collect();
-    let mut all = FollowRows::default();
-    for rows in blocks {
-        all.follower.extend(rows.follower);
-        all.followee.extend(rows.followee);
-        all.created_us.extend(rows.created_us);
-    }
-    all
-}
-
 /// One follow row, with the noise real exports carry: 0.2% re-exported duplicates, 0.5%
 /// null timestamps, and a self-follow now and then.
 fn push_follow(rows: &mut FollowRows, a: usize, t: usize, created: i64, rng: &mut Pcg64Mcg) {

@@ -235,8 +235,8 @@ pub struct TableEntry {
     pub objects: Vec<WrittenObject>,
 }
 
-/// Encodes every table (in parallel, on the calling rayon pool), takes `_SUCCESS` of an
-/// earlier run away, and uploads the tables.
+/// Encodes every table (in parallel, on the calling rayon pool) and uploads them. The caller
+/// has already retracted OUT ([`retract`]): account_metrics, written first, does it.
 pub fn write_tables(
     runtime: &tokio::runtime::Runtime,
     out: &Location,
@@ -259,7 +259,6 @@ pub fn write_tables(
         .map(|(name, i, batch)| encode_parquet(name, batch).map(|bytes| (*name, *i, batch.num_rows() as u64, bytes)))
         .collect::<Result<_>>()?;
     runtime.block_on(async {
-        retract(out).await?;
         let mut written: BTreeMap<String, TableEntry> = BTreeMap::new();
         for (name, part, rows, bytes) in encoded {
             let object = write_table(out, name, part, rows, bytes).await?;
