@@ -304,3 +304,26 @@ fn ties_in_top_partners_and_even_medians() {
     assert_eq!(a1["followbacks_given"].int(), Some(6));
     assert_close!(a1["followback_latency_median_s"].float(), 4.5, "latencies 2..7 s: (4 + 5) / 2");
 }
+
+/// Row groups are decoded straight into place, 64Ki rows a batch; a null id in a later batch
+/// of a group, after a batch with none, must still drop its own row and no other.
+#[test]
+fn regression_null_ids_in_a_later_batch_drop_their_own_rows() {
+    let rows = 150_000;
+    let nulls = [10, 145_000];
+    let follows: Vec<common::FollowRow> = (0..rows)
+        .map(|i| {
+            let followee = if nulls.contains(&i) { 5 } else { 1_000_000 + i };
+            let follower = (!nulls.contains(&i)).then_some(1 + i % 1000);
+            (follower, Some(followee), Some(S + i))
+        })
+        .collect();
+    let fixture = Fixture::new(&follows, None, None);
+    let out = fixture.run(fixture.args());
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("_manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["rejected"]["null_id"], 2);
+    let accounts = read_table(&out, "account_metrics");
+    assert_eq!(accounts.len(), 1000 + rows as usize - 2, "every other row's followee is an account");
+    assert!(accounts.iter().all(|a| a["account_id"].int() != Some(0)), "a null follower never becomes an account");
+}

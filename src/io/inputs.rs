@@ -13,7 +13,8 @@ use crate::compute::clean::RawEdges;
 use crate::error::{Error, Result};
 use crate::id_type::IdType;
 use crate::io::dataset::{scan, ColumnKind, ScannedDataset, WantedColumn};
-use crate::io::read::{read_columns, ColumnData};
+use crate::io::landing::read_columns;
+use crate::io::read::ColumnData;
 use crate::job::Job;
 use crate::store::{self, StorageOptions};
 

@@ -4,6 +4,7 @@
 
 pub mod dataset;
 pub mod inputs;
+pub mod landing;
 pub mod lock;
 pub mod object_reader;
 pub mod read;

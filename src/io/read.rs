@@ -12,6 +12,7 @@ use arrow_array::types::*;
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::{DataType, TimeUnit};
 use futures::{StreamExt, TryStreamExt};
+use parquet::arrow::async_reader::ParquetRecordBatchStream;
 use parquet::arrow::{ParquetRecordBatchStreamBuilder, ProjectionMask};
 
 use crate::compute::NULL_TS;
@@ -38,7 +39,7 @@ impl ColumnData {
         Self::with_capacity(kind, 0)
     }
 
-    fn with_capacity(kind: ColumnKind, rows: usize) -> Self {
+    pub(crate) fn with_capacity(kind: ColumnKind, rows: usize) -> Self {
         match kind {
             ColumnKind::Id => ColumnData::Ids { keys: Vec::with_capacity(rows), valid: None },
             ColumnKind::Timestamp => ColumnData::Timestamps(Vec::with_capacity(rows)),
@@ -54,7 +55,7 @@ impl ColumnData {
         }
     }
 
-    fn append(&mut self, other: ColumnData) {
+    pub(crate) fn append(&mut self, other: ColumnData) {
         match (self, other) {
             (ColumnData::Ids { keys, valid }, ColumnData::Ids { keys: k2, valid: v2 }) => {
                 if valid.is_some() || v2.is_some() {
@@ -71,27 +72,6 @@ impl ColumnData {
             _ => unreachable!("columns of one dataset keep their kind"),
         }
     }
-}
-
-/// Reads the wanted columns of every object; `on_rows` is told of each decoded batch.
-pub async fn read_columns(
-    scan: &ScannedDataset,
-    concurrency: usize,
-    on_rows: Arc<dyn Fn(u64) + Send + Sync>,
-) -> Result<Vec<ColumnData>> {
-    let total_rows: usize = scan.objects.iter().map(|o| o.rows as usize).sum();
-    // Chunks are appended in order as they arrive, into columns sized once from the footers:
-    // only the chunks in flight are ever held twice.
-    let mut columns: Vec<ColumnData> =
-        scan.wanted.iter().map(|w| ColumnData::with_capacity(w.kind, total_rows)).collect();
-    for_each_chunk(scan, concurrency, on_rows, |chunk| {
-        for (column, part) in columns.iter_mut().zip(chunk) {
-            column.append(part);
-        }
-        Ok(())
-    })
-    .await?;
-    Ok(columns)
 }
 
 /// Hands the wanted columns of each row group to `use_chunk`, in dataset order, decoding
@@ -123,6 +103,24 @@ pub async fn for_each_chunk(
     Ok(())
 }
 
+/// The decoded batches of one row group, wanted columns only.
+pub(crate) async fn open_row_group(
+    scan: &ScannedDataset,
+    object_index: usize,
+    row_group: usize,
+) -> Result<ParquetRecordBatchStream<ObjectReader>> {
+    let object = &scan.objects[object_index];
+    let present: Vec<usize> = object.fields.iter().flatten().copied().collect();
+    let mask = ProjectionMask::roots(object.metadata.parquet_schema(), present);
+    let reader = ObjectReader::new(Arc::clone(&scan.location.store), object.path.clone(), object.size);
+    ParquetRecordBatchStreamBuilder::new_with_metadata(reader, object.metadata.clone())
+        .with_projection(mask)
+        .with_row_groups(vec![row_group])
+        .with_batch_size(64 * 1024)
+        .build()
+        .map_err(|source| Error::Parquet { object: object.name.clone(), source })
+}
+
 async fn read_row_group(
     scan: &ScannedDataset,
     object_index: usize,
@@ -130,18 +128,11 @@ async fn read_row_group(
     on_rows: &(dyn Fn(u64) + Send + Sync),
 ) -> Result<Vec<ColumnData>> {
     let object = &scan.objects[object_index];
-    let present: Vec<usize> = object.fields.iter().flatten().copied().collect();
-    let mask = ProjectionMask::roots(object.metadata.parquet_schema(), present);
-    let reader = ObjectReader::new(Arc::clone(&scan.location.store), object.path.clone(), object.size);
-    let decode_error = |source| Error::Parquet { object: object.name.clone(), source };
-    let mut stream = ParquetRecordBatchStreamBuilder::new_with_metadata(reader, object.metadata.clone())
-        .with_projection(mask)
-        .with_row_groups(vec![row_group])
-        .with_batch_size(64 * 1024)
-        .build()
-        .map_err(decode_error)?;
+    let mut stream = open_row_group(scan, object_index, row_group).await?;
     let mut out: Vec<ColumnData> = scan.wanted.iter().map(|w| ColumnData::empty(w.kind)).collect();
-    while let Some(batch) = stream.try_next().await.map_err(decode_error)? {
+    while let Some(batch) =
+        stream.try_next().await.map_err(|source| Error::Parquet { object: object.name.clone(), source })?
+    {
         for (column, want) in out.iter_mut().zip(&scan.wanted) {
             let part = convert(&batch, &want.name, want.kind)
                 .map_err(|problem| Error::column(&object.name, &want.name, problem))?;
@@ -174,14 +165,25 @@ fn convert(batch: &RecordBatch, name: &str, kind: ColumnKind) -> Result<ColumnDa
 }
 
 fn id_keys(array: &dyn Array) -> Result<(Vec<u64>, Option<Vec<bool>>), String> {
+    let mut keys = vec![0u64; array.len()];
+    let valid = id_keys_into(array, &mut keys)?;
+    Ok((keys, valid))
+}
+
+/// Writes the keys of `array` into `out` (of the same length); returns the validity if some
+/// id is null (its key is then 0 or whatever the values buffer held).
+pub(crate) fn id_keys_into(array: &dyn Array, out: &mut [u64]) -> Result<Option<Vec<bool>>, String> {
+    debug_assert_eq!(array.len(), out.len());
     // Keys straight from the values buffer (null slots hold some value; the validity says
     // which): one pass, no per-row Option.
     macro_rules! keys {
         ($t:ty, $key:expr) => {
-            array.as_primitive::<$t>().values().iter().map(|&v| $key(v)).collect::<Vec<u64>>()
+            for (o, &v) in out.iter_mut().zip(array.as_primitive::<$t>().values().iter()) {
+                *o = $key(v);
+            }
         };
     }
-    let keys: Vec<u64> = match array.data_type() {
+    match array.data_type() {
         DataType::Int8 => keys!(Int8Type, |v: i8| IdType::key_of_signed(v.into())),
         DataType::Int16 => keys!(Int16Type, |v: i16| IdType::key_of_signed(v.into())),
         DataType::Int32 => keys!(Int32Type, |v: i32| IdType::key_of_signed(v.into())),
@@ -194,30 +196,28 @@ fn id_keys(array: &dyn Array) -> Result<(Vec<u64>, Option<Vec<bool>>), String> {
             let dict = array.as_any_dictionary();
             let (values, values_valid) = id_keys(dict.values().as_ref())?;
             let mut valid = Vec::with_capacity(array.len());
-            let keys = dict
-                .normalized_keys()
-                .iter()
-                .enumerate()
-                .map(|(i, &k)| {
-                    let ok = dict.keys().is_valid(i) && values_valid.as_ref().is_none_or(|v| v[k]);
-                    valid.push(ok);
-                    if ok {
-                        values[k]
-                    } else {
-                        0
-                    }
-                })
-                .collect();
+            for ((i, &k), o) in dict.normalized_keys().iter().enumerate().zip(out.iter_mut()) {
+                let ok = dict.keys().is_valid(i) && values_valid.as_ref().is_none_or(|v| v[k]);
+                valid.push(ok);
+                *o = if ok { values[k] } else { 0 };
+            }
             let any_null = valid.iter().any(|v| !v);
-            return Ok((keys, any_null.then_some(valid)));
+            return Ok(any_null.then_some(valid));
         }
         other => return Err(format!("expected an integer id, found {other}")),
     };
-    let valid = array.logical_nulls().filter(|n| n.null_count() > 0).map(|n| n.iter().collect());
-    Ok((keys, valid))
+    Ok(array.logical_nulls().filter(|n| n.null_count() > 0).map(|n| n.iter().collect()))
 }
 
 fn timestamps_ns(array: &dyn Array) -> Result<Vec<i64>, String> {
+    let mut out = vec![0i64; array.len()];
+    timestamps_ns_into(array, &mut out)?;
+    Ok(out)
+}
+
+/// Writes the timestamps of `array` into `out` (of the same length) as nanoseconds.
+pub(crate) fn timestamps_ns_into(array: &dyn Array, out: &mut [i64]) -> Result<(), String> {
+    debug_assert_eq!(array.len(), out.len());
     let (values, factor): (&[i64], i64) = match array.data_type() {
         DataType::Timestamp(TimeUnit::Second, _) => {
             (array.as_primitive::<TimestampSecondType>().values(), 1_000_000_000)
@@ -229,25 +229,26 @@ fn timestamps_ns(array: &dyn Array) -> Result<Vec<i64>, String> {
             (array.as_primitive::<TimestampMicrosecondType>().values(), 1_000)
         }
         DataType::Timestamp(TimeUnit::Nanosecond, _) => (array.as_primitive::<TimestampNanosecondType>().values(), 1),
-        DataType::Null => return Ok(vec![NULL_TS; array.len()]),
+        DataType::Null => {
+            out.fill(NULL_TS);
+            return Ok(());
+        }
         other => return Err(format!("expected a timestamp, found {other}")),
     };
     let nulls = array.logical_nulls().filter(|n| n.null_count() > 0);
-    values
-        .iter()
-        .enumerate()
-        .map(|(i, &v)| {
-            if nulls.as_ref().is_some_and(|n| n.is_null(i)) {
-                return Ok(NULL_TS);
-            }
+    for (i, (o, &v)) in out.iter_mut().zip(values).enumerate() {
+        *o = if nulls.as_ref().is_some_and(|n| n.is_null(i)) {
+            NULL_TS
+        } else {
             v.checked_mul(factor)
                 .filter(|&ns| ns != NULL_TS)
-                .ok_or_else(|| format!("timestamp {v} is outside the range representable in nanoseconds (1677-2262)"))
-        })
-        .collect()
+                .ok_or_else(|| format!("timestamp {v} is outside the range representable in nanoseconds (1677-2262)"))?
+        };
+    }
+    Ok(())
 }
 
-fn texts(array: &dyn Array) -> Result<Vec<Option<String>>, String> {
+pub(crate) fn texts(array: &dyn Array) -> Result<Vec<Option<String>>, String> {
     Ok(match array.data_type() {
         DataType::Utf8 => array.as_string::<i32>().iter().map(|v| v.map(str::to_string)).collect(),
         DataType::LargeUtf8 => array.as_string::<i64>().iter().map(|v| v.map(str::to_string)).collect(),

@@ -1,0 +1,250 @@
+//! Decoding whole datasets into their final columns, each row group straight into its rows.
+//!
+//! A row group's place in the dataset is known from the footers, so each decode task writes
+//! its ids and timestamps directly into the range of the full-length columns that its rows
+//! own: nothing is copied twice, and the page faults of multi-GB columns are taken on every
+//! runtime thread instead of on one thread appending chunks in order. Rows keep dataset order
+//! (objects by path, row groups in file order). Text columns (the small accounts table) and
+//! the rare validity vectors come back from the tasks and are placed in order.
+
+use std::sync::Arc;
+
+use arrow_array::RecordBatch;
+use futures::{StreamExt, TryStreamExt};
+
+use crate::compute::NULL_TS;
+use crate::error::{Error, Result};
+use crate::io::dataset::{ColumnKind, ScannedDataset};
+use crate::io::read::{id_keys_into, open_row_group, texts, timestamps_ns_into, ColumnData};
+
+/// A full-length column that row-group tasks fill at disjoint ranges.
+///
+/// Tasks hold it through an `Arc`, so the buffer outlives every task even when a read fails
+/// and the caller returns early: no task can write into freed memory.
+struct Landing<T> {
+    column: Vec<T>,
+    at: *mut T,
+}
+
+// SAFETY: tasks only write through `rows_mut`, whose ranges are disjoint (one per row group).
+unsafe impl<T: Send> Send for Landing<T> {}
+unsafe impl<T: Send> Sync for Landing<T> {}
+
+impl<T: Copy + Default> Landing<T> {
+    fn new(len: usize) -> Self {
+        let mut column = vec![T::default(); len];
+        let at = column.as_mut_ptr();
+        Landing { column, at }
+    }
+
+    /// The rows `start..start + len`, for the one task that owns them.
+    ///
+    /// # Safety
+    /// No two live slices may overlap, and none may be live once the column is taken back.
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn rows_mut(&self, start: usize, len: usize) -> &mut [T] {
+        assert!(start + len <= self.column.len(), "row range inside the column");
+        // SAFETY: in bounds (checked above); exclusive per the caller's contract.
+        unsafe { std::slice::from_raw_parts_mut(self.at.add(start), len) }
+    }
+}
+
+/// Where each wanted column's rows land.
+enum Target {
+    Ids(Landing<u64>),
+    Timestamps(Landing<i64>),
+    /// Strings are returned by the tasks and appended in order.
+    Text,
+}
+
+/// What a row group's task hands back for one column besides what it wrote in place.
+#[derive(Default)]
+enum Part {
+    /// Written in place, no null id.
+    #[default]
+    Landed,
+    /// The validity of the group's rows of an id column with some null.
+    Valid(Vec<bool>),
+    /// The group's strings of a text column.
+    Text(Vec<Option<String>>),
+}
+
+/// What a row group's task hands back.
+struct Returned {
+    start: usize,
+    rows: usize,
+    /// One per wanted column.
+    parts: Vec<Part>,
+}
+
+/// One row group of the dataset: which object, which group, and where its rows start.
+#[derive(Clone, Copy)]
+struct Group {
+    object: usize,
+    row_group: usize,
+    start: usize,
+    rows: usize,
+}
+
+/// Reads the wanted columns of every object; `on_rows` is told of each decoded batch.
+pub async fn read_columns(
+    scan: &ScannedDataset,
+    concurrency: usize,
+    on_rows: Arc<dyn Fn(u64) + Send + Sync>,
+) -> Result<Vec<ColumnData>> {
+    let mut groups = Vec::new();
+    let mut total = 0usize;
+    for (object_index, object) in scan.objects.iter().enumerate() {
+        for (row_group, meta) in object.metadata.metadata().row_groups().iter().enumerate() {
+            let rows = meta.num_rows().max(0) as usize;
+            groups.push(Group { object: object_index, row_group, start: total, rows });
+            total += rows;
+        }
+    }
+    let targets: Arc<Vec<Target>> = Arc::new(
+        scan.wanted
+            .iter()
+            .map(|w| match w.kind {
+                ColumnKind::Id => Target::Ids(Landing::new(total)),
+                ColumnKind::Timestamp => Target::Timestamps(Landing::new(total)),
+                ColumnKind::Text => Target::Text,
+            })
+            .collect(),
+    );
+    let scan = Arc::new(scan.clone());
+    let mut returned = futures::stream::iter(groups)
+        .map(|group| {
+            let (scan, targets, on_rows) = (Arc::clone(&scan), Arc::clone(&targets), Arc::clone(&on_rows));
+            // Spawned so that row groups decode on all runtime threads at once.
+            tokio::spawn(async move { land_row_group(&scan, group, &targets, &*on_rows).await })
+        })
+        .buffered(concurrency.max(1));
+    let mut parts: Vec<Returned> = Vec::new();
+    while let Some(joined) = returned.next().await {
+        parts.push(joined.map_err(|e| Error::internal("joining a read task", e))??);
+    }
+    drop(returned);
+    let targets = Arc::into_inner(targets)
+        .ok_or_else(|| Error::internal("taking back the decoded columns", "a read task still holds them"))?;
+    Ok(assemble(targets, parts, total))
+}
+
+/// The columns, with what the tasks returned placed in dataset order.
+fn assemble(targets: Vec<Target>, mut returned: Vec<Returned>, total: usize) -> Vec<ColumnData> {
+    targets
+        .into_iter()
+        .enumerate()
+        .map(|(c, target)| match target {
+            Target::Ids(landing) => {
+                let mut valid: Option<Vec<bool>> = None;
+                for r in &returned {
+                    if let Part::Valid(v) = &r.parts[c] {
+                        valid.get_or_insert_with(|| vec![true; total])[r.start..r.start + r.rows].copy_from_slice(v);
+                    }
+                }
+                ColumnData::Ids { keys: landing.column, valid }
+            }
+            Target::Timestamps(landing) => ColumnData::Timestamps(landing.column),
+            Target::Text => {
+                let mut column = ColumnData::with_capacity(ColumnKind::Text, total);
+                for r in &mut returned {
+                    if let Part::Text(strings) = std::mem::take(&mut r.parts[c]) {
+                        column.append(ColumnData::Text(strings));
+                    }
+                }
+                column
+            }
+        })
+        .collect()
+}
+
+async fn land_row_group(
+    scan: &ScannedDataset,
+    group: Group,
+    targets: &[Target],
+    on_rows: &(dyn Fn(u64) + Send + Sync),
+) -> Result<Returned> {
+    let object = &scan.objects[group.object];
+    let mut stream = open_row_group(scan, group.object, group.row_group).await?;
+    let mut parts: Vec<Part> = scan.wanted.iter().map(|_| Part::Landed).collect();
+    let mut landed = 0usize;
+    while let Some(batch) =
+        stream.try_next().await.map_err(|source| Error::Parquet { object: object.name.clone(), source })?
+    {
+        let rows = batch.num_rows();
+        if landed + rows > group.rows {
+            return Err(Error::column(
+                &object.name,
+                &scan.wanted[0].name,
+                format!("row group {} holds more rows than its footer's {}", group.row_group, group.rows),
+            ));
+        }
+        for ((want, target), part) in scan.wanted.iter().zip(targets).zip(parts.iter_mut()) {
+            land_batch(&batch, &want.name, target, (group, landed), part)
+                .map_err(|problem| Error::column(&object.name, &want.name, problem))?;
+        }
+        landed += rows;
+        on_rows(rows as u64);
+    }
+    if landed != group.rows {
+        return Err(Error::column(
+            &object.name,
+            &scan.wanted[0].name,
+            format!("row group {} holds {landed} rows, its footer says {}", group.row_group, group.rows),
+        ));
+    }
+    Ok(Returned { start: group.start, rows: group.rows, parts })
+}
+
+/// Writes one batch's column after the `landed` rows of its group that came before it;
+/// validity and strings go into `part`.
+fn land_batch(
+    batch: &RecordBatch,
+    name: &str,
+    target: &Target,
+    (group, landed): (Group, usize),
+    part: &mut Part,
+) -> Result<(), String> {
+    let rows = batch.num_rows();
+    let array = batch.column_by_name(name);
+    let at = group.start + landed;
+    match target {
+        Target::Ids(landing) => {
+            let array = array.expect("id columns are required");
+            // SAFETY: rows at..at+rows belong to this row group's task alone.
+            let out = unsafe { landing.rows_mut(at, rows) };
+            match (id_keys_into(array.as_ref(), out)?, part) {
+                (Some(valid), part @ Part::Landed) => {
+                    let mut all = Vec::with_capacity(group.rows);
+                    all.extend(std::iter::repeat_n(true, landed));
+                    all.extend(valid);
+                    *part = Part::Valid(all);
+                }
+                (Some(valid), Part::Valid(all)) => all.extend(valid),
+                (None, Part::Valid(all)) => all.extend(std::iter::repeat_n(true, rows)),
+                (None, _) => {}
+                (Some(_), Part::Text(_)) => unreachable!("id columns have no strings"),
+            }
+        }
+        Target::Timestamps(landing) => {
+            // SAFETY: as above.
+            let out = unsafe { landing.rows_mut(at, rows) };
+            match array {
+                Some(array) => timestamps_ns_into(array.as_ref(), out)?,
+                // An optional column this object lacks: all null.
+                None => out.fill(NULL_TS),
+            }
+        }
+        Target::Text => {
+            let strings = match array {
+                Some(array) => texts(array.as_ref())?,
+                None => vec![None; rows],
+            };
+            match part {
+                Part::Text(all) => all.extend(strings),
+                _ => *part = Part::Text(strings),
+            }
+        }
+    }
+    Ok(())
+}
