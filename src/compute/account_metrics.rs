@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use super::concentration::{concentration, Concentration};
 use super::follow_graph::FollowGraph;
 use super::interaction_graph::InteractionGraph;
-use super::stats::{gini, median_i64};
+use super::stats::{gini_with_zeros, median_i64};
 use super::{ratio, seek, NULL_TS};
 
 const NS_PER_S: f64 = 1e9;
@@ -96,20 +96,15 @@ pub struct AccountPass {
 /// Computes every account's row.
 pub fn account_metrics(follows: &FollowGraph, interactions: &InteractionGraph, rule: &CampRule) -> AccountPass {
     let n = follows.accounts();
-    let per_account: Vec<(AccountRow, Vec<i64>)> = (0..n)
+    // Rows land in their final vector; latencies, rare per account, are gathered after.
+    let (rows, latencies): (Vec<AccountRow>, Vec<Vec<i64>>) = (0..n)
         .into_par_iter()
         .map_init(
             || (Vec::new(), Vec::new()),
             |(scratch, sent_to_followees), a| account_row(a, follows, interactions, rule, scratch, sent_to_followees),
         )
-        .collect();
-    let latency_count = per_account.iter().map(|(_, l)| l.len()).sum();
-    let mut latencies_ns = Vec::with_capacity(latency_count);
-    let mut rows = Vec::with_capacity(n);
-    for (row, latencies) in per_account {
-        latencies_ns.extend(latencies);
-        rows.push(row);
-    }
+        .unzip();
+    let latencies_ns = latencies.concat();
     AccountPass { rows, latencies_ns }
 }
 
@@ -119,6 +114,7 @@ fn account_row(
     interactions: &InteractionGraph,
     rule: &CampRule,
     scratch: &mut Vec<u64>,
+    // Only the non-zero sends: the zeros are counted, not listed.
     sent_to_followees: &mut Vec<u64>,
 ) -> (AccountRow, Vec<i64>) {
     // Four sorted lists of a's neighbours, walked together.
@@ -137,8 +133,10 @@ fn account_row(
     let (mut p, mut q, mut r) = (0, 0, 0);
     for (&m, &t_out) in followees.iter().zip(followed_at) {
         let w_out = if seek(partners, &mut p, m) { sent[p] } else { 0 };
-        sent_to_followees.push(w_out);
-        engaged_following += u64::from(w_out > 0);
+        if w_out > 0 {
+            sent_to_followees.push(w_out);
+            engaged_following += 1;
+        }
         if !seek(followers, &mut q, m) {
             continue;
         }
@@ -185,7 +183,7 @@ fn account_row(
         mutuals_engaged,
         mutuals_hollow,
         concentration: concentration(sent, scratch),
-        gini_following: gini(sent_to_followees),
+        gini_following: gini_with_zeros(followees.len() - sent_to_followees.len(), sent_to_followees),
         partners_reciprocated,
         events_reciprocated,
     };

