@@ -91,36 +91,60 @@ pub fn clean_edges(raw: RawEdges, window: Window, keep_ts: bool) -> (EdgeRows, D
             Verdict::Keep
         }
     };
-    let verdicts: Vec<Verdict> = (0..src.len()).into_par_iter().map(verdict).collect();
-    let mut dropped = Dropped::default();
-    for v in &verdicts {
-        match v {
-            Verdict::Keep => {}
-            Verdict::NullId => dropped.null_id += 1,
-            Verdict::SelfLoop => dropped.self_loop += 1,
-            Verdict::OutsideWindow => dropped.outside_window += 1,
-        }
-    }
-    // Kept rows move to the front in place: no second copy of multi-GB columns.
-    fn keep<T: Copy>(mut column: Vec<T>, verdicts: &[Verdict]) -> Vec<T> {
-        let mut kept = 0;
-        for i in 0..column.len() {
-            if verdicts[i] == Verdict::Keep {
-                column[kept] = column[i];
-                kept += 1;
+    // Dropped rows are few: each chunk lists its own, in order, and counts them by reason.
+    const CHUNK: usize = 1 << 16;
+    let per_chunk: Vec<(Vec<usize>, Dropped)> = (0..src.len().div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|c| {
+            let (mut rows, mut dropped) = (Vec::new(), Dropped::default());
+            for i in c * CHUNK..((c + 1) * CHUNK).min(src.len()) {
+                match verdict(i) {
+                    Verdict::Keep => continue,
+                    Verdict::NullId => dropped.null_id += 1,
+                    Verdict::SelfLoop => dropped.self_loop += 1,
+                    Verdict::OutsideWindow => dropped.outside_window += 1,
+                }
+                rows.push(i);
             }
-        }
-        column.truncate(kept);
-        column
+            (rows, dropped)
+        })
+        .collect();
+    let mut dropped = Dropped::default();
+    let mut dropped_rows = Vec::new();
+    for (rows, d) in per_chunk {
+        dropped.null_id += d.null_id;
+        dropped.self_loop += d.self_loop;
+        dropped.outside_window += d.outside_window;
+        dropped_rows.extend(rows);
     }
-    let rows_kept = verdicts.iter().filter(|v| **v == Verdict::Keep).count();
+    let rows_kept = src.len() - dropped_rows.len();
+    // The three columns are compacted at once, each in place (no second copy of a multi-GB
+    // column), as runs of kept rows moved down with memmove.
     let ts = match (keep_ts, ts) {
         (false, _) => None,
-        (true, Some(t)) => Some(keep(t, &verdicts)),
-        (true, None) => Some(vec![NULL_TS; rows_kept]),
+        (true, Some(t)) => Some(t),
+        (true, None) => Some(vec![NULL_TS; src.len()]),
     };
-    let rows = EdgeRows { src: keep(src, &verdicts), dst: keep(dst, &verdicts), ts };
-    (rows, dropped)
+    let ((src, dst), ts) = rayon::join(
+        || rayon::join(|| remove_rows(src, &dropped_rows), || remove_rows(dst, &dropped_rows)),
+        || ts.map(|t| remove_rows(t, &dropped_rows)),
+    );
+    debug_assert_eq!(src.len(), rows_kept);
+    (EdgeRows { src, dst, ts }, dropped)
+}
+
+/// `column` without the rows listed in `dropped` (ascending): the runs between them slide
+/// down in place.
+fn remove_rows<T: Copy>(mut column: Vec<T>, dropped: &[usize]) -> Vec<T> {
+    let Some(&first) = dropped.first() else { return column };
+    let mut kept = first;
+    for (k, &row) in dropped.iter().enumerate() {
+        let run_end = dropped.get(k + 1).copied().unwrap_or(column.len());
+        column.copy_within(row + 1..run_end, kept);
+        kept += run_end - row - 1;
+    }
+    column.truncate(kept);
+    column
 }
 
 #[cfg(test)]
@@ -149,6 +173,19 @@ mod tests {
         let (rows, dropped) = clean_edges(raw, Window::default(), true);
         assert_eq!(rows.ts, Some(vec![NULL_TS, NULL_TS]));
         assert_eq!(dropped, Dropped::default());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn removing_rows_keeps_the_others_in_order(
+            len in 0usize..300,
+            marks in proptest::collection::vec(proptest::prelude::any::<bool>(), 300),
+        ) {
+            let column: Vec<usize> = (0..len).collect();
+            let dropped: Vec<usize> = (0..len).filter(|&i| marks[i]).collect();
+            let want: Vec<usize> = (0..len).filter(|&i| !marks[i]).collect();
+            proptest::prop_assert_eq!(remove_rows(column, &dropped), want);
+        }
     }
 
     #[test]
