@@ -182,19 +182,26 @@ pub(crate) fn prepare(
         let (universe, dense_follows, dense_interactions) = reporter.stage(
             "ids",
             || {
-                let none = Vec::new();
-                let (i_src, i_dst) = interactions.as_ref().map_or((&none, &none), |i| (&i.src, &i.dst));
-                let universe = Universe::from_columns(&[&follows.src, &follows.dst, i_src, i_dst, &account_list.keys]);
+                // One hashing pass numbers every occurrence; each raw id column is freed as
+                // soon as it has been numbered.
+                let EdgeRows { src, dst, ts } = follows;
+                let mut columns = vec![src, dst];
+                if let Some(i) = interactions {
+                    columns.extend([i.src, i.dst]);
+                }
+                let (universe, mut dense) = compute::dense_ids::universe_and_dense(columns, &account_list.keys);
                 if universe.len() > MAX_ACCOUNTS {
                     return Err(Error::Resource(format!(
                         "{} accounts exceed the {MAX_ACCOUNTS} one run can hold",
                         universe.len()
                     )));
                 }
-                // Each raw id column is freed as soon as its dense twin exists.
-                let EdgeRows { src, dst, ts } = follows;
-                let (src, dst) = (universe.dense(&src), universe.dense(&dst));
-                let interactions = interactions.map(|i| (universe.dense(&i.src), universe.dense(&i.dst)));
+                let interactions = (dense.len() == 4).then(|| {
+                    let dst = dense.pop().expect("four columns");
+                    (dense.pop().expect("four columns"), dst)
+                });
+                let dst = dense.pop().expect("follow targets");
+                let src = dense.pop().expect("follow sources");
                 Ok((universe, (src, dst, ts), interactions))
             },
             |(u, _, _)| json!({ "accounts": u.len() }),

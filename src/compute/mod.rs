@@ -12,6 +12,7 @@ pub mod by_followers;
 pub mod clean;
 pub mod concentration;
 pub mod csr;
+pub mod dense_ids;
 pub mod follow_changes;
 pub mod follow_graph;
 pub mod interaction_graph;

@@ -115,14 +115,19 @@ impl UniverseBuilder {
     }
 
     pub fn finish(self) -> Universe {
-        let keys = self.into_sorted_keys();
-        let mut index = HashMap::with_capacity_and_hasher(keys.len(), FxBuild::default());
-        index.extend(keys.iter().enumerate().map(|(i, &k)| (k, i as u32)));
-        Universe { keys, index }
+        Universe::from_sorted_keys(self.into_sorted_keys())
     }
 }
 
 impl Universe {
+    /// The universe of these distinct keys, ascending.
+    pub fn from_sorted_keys(keys: Vec<u64>) -> Universe {
+        debug_assert!(keys.windows(2).all(|w| w[0] < w[1]));
+        let mut index = HashMap::with_capacity_and_hasher(keys.len(), FxBuild::default());
+        index.extend(keys.iter().enumerate().map(|(i, &k)| (k, i as u32)));
+        Universe { keys, index }
+    }
+
     /// Builds the universe from every id column that counts.
     pub fn from_columns(columns: &[&[u64]]) -> Universe {
         let mut builder = UniverseBuilder::default();
