@@ -16,21 +16,21 @@ pub struct Grouped<T> {
 
 /// A pointer that may be written from several threads at disjoint indices.
 #[derive(Clone, Copy)]
-struct SharedOut<T>(*mut T);
+pub(super) struct SharedOut<T>(pub(super) *mut T);
 // SAFETY: every use writes disjoint indices (see `group_by_source`).
 unsafe impl<T: Send> Send for SharedOut<T> {}
 unsafe impl<T: Send> Sync for SharedOut<T> {}
 
 impl<T> SharedOut<T> {
     /// Through a method, so closures capture the (Send) wrapper, not the raw pointer field.
-    fn at(&self, index: usize) -> *mut T {
+    pub(super) fn at(&self, index: usize) -> *mut T {
         // SAFETY: callers stay within the allocation (index < its capacity).
         unsafe { self.0.add(index) }
     }
 }
 
 /// How many of `keys` (each < n) fall on each key.
-fn histogram(n: usize, keys: &[u32]) -> Vec<u32> {
+pub(super) fn histogram(n: usize, keys: &[u32]) -> Vec<u32> {
     let mut h = vec![0u32; n];
     for &k in keys {
         h[k as usize] += 1;
@@ -144,51 +144,6 @@ impl<T: Send + Sync> Grouped<T> {
     }
 }
 
-/// The transpose of a CSR (`offsets`, `targets`, `payload`): for each target, its sources in
-/// ascending order with the payload of their edge. Chunks are ranges of sources, scattered
-/// stably, so no list needs sorting afterwards.
-pub fn transpose<P: Copy + Default + Send + Sync>(
-    offsets: &[usize],
-    targets: &[u32],
-    payload: &[P],
-) -> (Vec<usize>, Vec<u32>, Vec<P>) {
-    let n = offsets.len() - 1;
-    let edges = targets.len();
-    let chunks = rayon::current_num_threads().max(1);
-    // Source ranges with about equal numbers of edges.
-    let bounds: Vec<usize> =
-        (0..=chunks).map(|c| offsets.partition_point(|&o| o < edges * c / chunks).min(n)).collect();
-    let ranges: Vec<(usize, usize)> =
-        (0..chunks).map(|c| (bounds[c], if c + 1 == chunks { n } else { bounds[c + 1] })).collect();
-    let mut histograms: Vec<Vec<u32>> =
-        ranges.par_iter().map(|&(from, to)| histogram(n, &targets[offsets[from]..offsets[to]])).collect();
-    let in_offsets = offsets_and_cursors(n, &mut histograms);
-    let mut sources: Vec<u32> = Vec::with_capacity(edges);
-    let mut carried: Vec<P> = Vec::with_capacity(edges);
-    let (out_s, out_p) = (SharedOut(sources.as_mut_ptr()), SharedOut(carried.as_mut_ptr()));
-    ranges.par_iter().zip(histograms.par_iter_mut()).for_each(|(&(from, to), cursor)| {
-        for a in from..to {
-            for e in offsets[a]..offsets[a + 1] {
-                let t = targets[e] as usize;
-                let slot = in_offsets[t] + cursor[t] as usize;
-                cursor[t] += 1;
-                // SAFETY: as in `group_by_source`: each chunk owns a disjoint sub-range of
-                // every target's slots, and every slot < edges is written exactly once.
-                unsafe {
-                    out_s.at(slot).write(a as u32);
-                    out_p.at(slot).write(payload[e]);
-                }
-            }
-        }
-    });
-    // SAFETY: all `edges` slots of both were written above.
-    unsafe {
-        sources.set_len(edges);
-        carried.set_len(edges);
-    }
-    (in_offsets, sources, carried)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,8 +153,6 @@ mod tests {
     fn regression_no_rows_still_give_one_offset_per_source() {
         let g = group_by_source::<u8>(3, &[], &[]);
         assert_eq!(g.offsets, vec![0, 0, 0, 0]);
-        let (offsets, sources, _) = transpose::<()>(&[0, 0, 0], &[], &[]);
-        assert_eq!((offsets, sources), (vec![0, 0, 0], vec![]));
     }
 
     #[test]
@@ -216,15 +169,6 @@ mod tests {
         assert_eq!(offsets, vec![0, 1, 3]);
         assert_eq!(a, vec![1, 3, 4]);
         assert_eq!(b, vec![10, 30, 40]);
-    }
-
-    #[test]
-    fn transpose_lists_sources_in_order() {
-        // 0→{1,2}, 1→{2}, 2→{0}
-        let (offsets, sources, payload) = transpose(&[0, 2, 3, 4], &[1, 2, 2, 0], &['a', 'b', 'c', 'd']);
-        assert_eq!(offsets, vec![0, 1, 2, 4]);
-        assert_eq!(sources, vec![2, 0, 0, 1]);
-        assert_eq!(payload, vec!['d', 'a', 'b', 'c']);
     }
 
     proptest! {

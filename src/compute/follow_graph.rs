@@ -8,7 +8,8 @@
 
 use rayon::prelude::*;
 
-use super::csr::{group_by_source, group_rows_by_source, transpose};
+use super::csr::{group_by_source, group_rows_by_source};
+use super::transpose::transpose;
 use super::NULL_TS;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

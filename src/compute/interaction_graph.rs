@@ -6,7 +6,8 @@
 
 use rayon::prelude::*;
 
-use super::csr::{group_rows_by_source, transpose};
+use super::csr::group_rows_by_source;
+use super::transpose::transpose;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct InteractionGraph {

@@ -20,6 +20,7 @@ pub mod keyed_bucket;
 pub mod population;
 pub mod reach;
 pub mod stats;
+pub mod transpose;
 pub mod universe;
 
 /// Marks a null timestamp (an instant in 1677 that real data does not hold).
