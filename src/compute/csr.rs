@@ -65,29 +65,85 @@ pub fn group_by_source<T: Copy + Send + Sync>(n: usize, sources: &[u32], items: 
 /// it is written, so columns need not be zipped into an array of items first.
 pub fn group_rows_by_source<T: Send + Sync>(n: usize, sources: &[u32], make: impl Fn(usize) -> T + Sync) -> Grouped<T> {
     let rows = sources.len();
+    let mut out: Vec<T> = Vec::with_capacity(rows);
+    let target = SharedOut(out.as_mut_ptr());
+    // SAFETY: `place_by_source` hands out every slot < rows exactly once.
+    let offsets = place_by_source(n, sources, |row, slot| unsafe { target.at(slot).write(make(row)) });
+    // SAFETY: all `rows` slots were written above.
+    unsafe { out.set_len(rows) };
+    Grouped { offsets, items: out }
+}
+
+/// Groups two columns under `sources[i]`, stably, into two arrays: no array of pairs, and
+/// the grouped columns can become a CSR's own.
+pub fn group_columns_by_source<A, B>(n: usize, sources: &[u32], a: &[A], b: &[B]) -> (Vec<usize>, Vec<A>, Vec<B>)
+where
+    A: Copy + Send + Sync,
+    B: Copy + Send + Sync,
+{
+    assert!(sources.len() == a.len() && a.len() == b.len());
+    let rows = sources.len();
+    let (mut out_a, mut out_b): (Vec<A>, Vec<B>) = (Vec::with_capacity(rows), Vec::with_capacity(rows));
+    let (to_a, to_b) = (SharedOut(out_a.as_mut_ptr()), SharedOut(out_b.as_mut_ptr()));
+    // SAFETY: `place_by_source` hands out every slot < rows exactly once.
+    let offsets = place_by_source(n, sources, |row, slot| unsafe {
+        to_a.at(slot).write(a[row]);
+        to_b.at(slot).write(b[row]);
+    });
+    // SAFETY: all `rows` slots of both were written above.
+    unsafe {
+        out_a.set_len(rows);
+        out_b.set_len(rows);
+    }
+    (offsets, out_a, out_b)
+}
+
+/// The counting sort itself: calls `place(row, slot)` once for every row, with every slot
+/// < rows handed out exactly once, rows of one source in input order; returns the offsets.
+fn place_by_source(n: usize, sources: &[u32], place: impl Fn(usize, usize) + Sync) -> Vec<usize> {
+    let rows = sources.len();
     let chunks = rayon::current_num_threads().max(1).min(rows.max(1));
     let chunk_len = rows.div_ceil(chunks).max(1);
 
     // Per-chunk histograms: no atomics, and chunk c's rows of source s land after chunk c-1's.
     let mut histograms: Vec<Vec<u32>> = sources.par_chunks(chunk_len).map(|part| histogram(n, part)).collect();
     let offsets = offsets_and_cursors(n, &mut histograms);
-
-    let mut out: Vec<T> = Vec::with_capacity(rows);
-    let target = SharedOut(out.as_mut_ptr());
     sources.par_chunks(chunk_len).enumerate().zip(histograms.par_iter_mut()).for_each(|((chunk, part), cursor)| {
         for (i, &s) in part.iter().enumerate() {
-            let v = make(chunk * chunk_len + i);
+            // Slots of source s are offsets[s]..offsets[s+1]; each chunk owns its own
+            // sub-range of them (prefix sums above), and within a chunk the cursor only
+            // increases: every slot < rows is handed out exactly once.
             let slot = offsets[s as usize] + cursor[s as usize] as usize;
             cursor[s as usize] += 1;
-            // SAFETY: slots of source s are offsets[s]..offsets[s+1]; each chunk owns its
-            // own sub-range of them (prefix sums above), and within a chunk the cursor
-            // only increases: every index < rows is written exactly once.
-            unsafe { target.at(slot).write(v) };
+            place(chunk * chunk_len + i, slot);
         }
     });
-    // SAFETY: all `rows` slots were written above.
-    unsafe { out.set_len(rows) };
-    Grouped { offsets, items: out }
+    offsets
+}
+
+/// Keeps the first `kept[s]` items of each list of two parallel columns, in place: lists
+/// slide down over the dropped tails (no second copy of the columns). Returns the offsets.
+pub fn keep_list_prefixes<A: Copy, B: Copy>(
+    offsets: &[usize],
+    kept: &[usize],
+    a: &mut Vec<A>,
+    b: &mut Vec<B>,
+) -> Vec<usize> {
+    let mut new_offsets = Vec::with_capacity(offsets.len());
+    new_offsets.push(0);
+    let mut at = 0;
+    for (s, &k) in kept.iter().enumerate() {
+        let from = offsets[s];
+        if from != at {
+            a.copy_within(from..from + k, at);
+            b.copy_within(from..from + k, at);
+        }
+        at += k;
+        new_offsets.push(at);
+    }
+    a.truncate(at);
+    b.truncate(at);
+    new_offsets
 }
 
 /// `data` cut into one mutable slice per source, by `offsets`.
@@ -160,6 +216,16 @@ mod tests {
         let g = group_by_source(3, &[2, 0, 2, 1, 0], &['a', 'b', 'c', 'd', 'e']);
         assert_eq!(g.offsets, vec![0, 2, 3, 5]);
         assert_eq!(g.items, vec!['b', 'e', 'd', 'a', 'c']);
+    }
+
+    #[test]
+    fn columns_group_like_pairs_and_keep_prefixes() {
+        let (offsets, a, b) =
+            group_columns_by_source(3, &[2, 0, 2, 1, 0], &[1, 2, 3, 4, 5], &['a', 'b', 'c', 'd', 'e']);
+        assert_eq!((&offsets, &a, &b), (&vec![0, 2, 3, 5], &vec![2, 5, 4, 1, 3], &vec!['b', 'e', 'd', 'a', 'c']));
+        let (mut a, mut b) = (a, b);
+        let offsets = keep_list_prefixes(&offsets, &[1, 0, 2], &mut a, &mut b);
+        assert_eq!((offsets, a, b), (vec![0, 1, 1, 3], vec![2, 1, 3], vec!['b', 'a', 'c']));
     }
 
     #[test]

@@ -8,7 +8,7 @@
 
 use rayon::prelude::*;
 
-use super::csr::{group_by_source, group_rows_by_source};
+use super::csr::{group_by_source, group_columns_by_source, keep_list_prefixes, split_mut};
 use super::transpose::transpose;
 use super::NULL_TS;
 
@@ -39,41 +39,43 @@ fn earliest(a: i64, b: i64) -> i64 {
     }
 }
 
-/// Buffers reused from list to list by one thread.
+/// Created_at values copied aside while one list is reordered, reused by one thread.
 #[derive(Default)]
 struct Scratch {
     keys: Vec<u64>,
-    rows: Vec<(u32, i64)>,
+    times: Vec<i64>,
 }
 
 /// Sorts a list by followee, equal followees in list order. The rows are packed as
 /// `followee << 32 | position` and sorted as plain integers: a third faster than sorting
-/// the 16-byte pairs themselves (measured on 1M accounts: 0.30-0.35 s → 0.22-0.25 s).
-fn sort_by_followee(list: &mut [(u32, i64)], scratch: &mut Scratch) {
-    if list.len() < 2 || list.len() > u32::MAX as usize || list.is_sorted_by_key(|e| e.0) {
+/// (followee, time) pairs (measured on 1M accounts: 0.30-0.35 s → 0.22-0.25 s).
+fn sort_by_followee(targets: &mut [u32], times: &mut [i64], scratch: &mut Scratch) {
+    if targets.len() < 2 || targets.len() > u32::MAX as usize || targets.is_sorted() {
         return;
     }
-    let Scratch { keys, rows } = scratch;
+    let Scratch { keys, times: aside } = scratch;
     keys.clear();
-    keys.extend(list.iter().enumerate().map(|(i, e)| (u64::from(e.0) << 32) | i as u64));
+    keys.extend(targets.iter().enumerate().map(|(i, &t)| (u64::from(t) << 32) | i as u64));
     keys.sort_unstable();
-    rows.clear();
-    rows.extend_from_slice(list);
-    for (slot, key) in list.iter_mut().zip(keys.iter()) {
-        *slot = rows[(*key as u32) as usize];
+    aside.clear();
+    aside.extend_from_slice(times);
+    for ((target, time), key) in targets.iter_mut().zip(times.iter_mut()).zip(keys.iter()) {
+        *target = (key >> 32) as u32;
+        *time = aside[(*key as u32) as usize];
     }
 }
 
-/// Sorts one follower's (followee, created_at) list and collapses duplicates; returns the
-/// number of distinct followees, now at the front of the list.
-fn dedup_list(list: &mut [(u32, i64)], scratch: &mut Scratch) -> usize {
-    sort_by_followee(list, scratch);
+/// Sorts one follower's followees (with their created_at) and collapses duplicates to the
+/// earliest time; returns the number of distinct followees, now at the front of the list.
+fn dedup_list(targets: &mut [u32], times: &mut [i64], scratch: &mut Scratch) -> usize {
+    sort_by_followee(targets, times, scratch);
     let mut kept = 0;
-    for i in 0..list.len() {
-        if kept > 0 && list[kept - 1].0 == list[i].0 {
-            list[kept - 1].1 = earliest(list[kept - 1].1, list[i].1);
+    for i in 0..targets.len() {
+        if kept > 0 && targets[kept - 1] == targets[i] {
+            times[kept - 1] = earliest(times[kept - 1], times[i]);
         } else {
-            list[kept] = list[i];
+            targets[kept] = targets[i];
+            times[kept] = times[i];
             kept += 1;
         }
     }
@@ -93,16 +95,18 @@ pub struct EdgeHalf {
 }
 
 /// Groups `dst` by `src`, each list sorted and collapsed to the earliest time.
-/// Takes the columns by value so each is freed as soon as it has been used.
+/// Takes the columns by value so each is freed as soon as it has been used. The grouped
+/// columns become the CSR's own: duplicates are squeezed out in place, not gathered anew.
 fn group_earliest(n: usize, src: Vec<u32>, dst: Vec<u32>, created: Vec<i64>) -> Csr {
-    let mut grouped = group_rows_by_source(n, &src, |i| (dst[i], created[i]));
+    let (offsets, mut targets, mut times) = group_columns_by_source(n, &src, &dst, &created);
     drop((dst, created, src));
-    let kept: Vec<usize> = grouped
-        .lists_mut()
+    let kept: Vec<usize> = split_mut(&mut targets, &offsets)
         .into_par_iter()
-        .map_init(Scratch::default, |scratch, list| dedup_list(list, scratch))
+        .zip(split_mut(&mut times, &offsets))
+        .map_init(Scratch::default, |scratch, (t, c)| dedup_list(t, c, scratch))
         .collect();
-    grouped.gather(&kept, |&(b, t)| (b, t))
+    let offsets = keep_list_prefixes(&offsets, &kept, &mut targets, &mut times);
+    (offsets, targets, times)
 }
 
 /// Groups `dst` by `src`, each list sorted and distinct.
@@ -247,11 +251,11 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn lists_sort_like_a_stable_sort_by_followee(list in proptest::collection::vec((0u32..20, any::<i64>()), 0..100)) {
-            let mut got = list.clone();
-            sort_by_followee(&mut got, &mut Scratch::default());
+            let (mut targets, mut times): (Vec<u32>, Vec<i64>) = list.iter().copied().unzip();
+            sort_by_followee(&mut targets, &mut times, &mut Scratch::default());
             let mut want = list;
             want.sort_by_key(|e| e.0);
-            proptest::prop_assert_eq!(got, want);
+            proptest::prop_assert_eq!(targets.into_iter().zip(times).collect::<Vec<_>>(), want);
         }
     }
 

@@ -6,7 +6,7 @@
 
 use rayon::prelude::*;
 
-use super::csr::group_rows_by_source;
+use super::csr::{group_by_source, offsets_of, split_mut};
 use super::transpose::transpose;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -27,19 +27,24 @@ pub struct InteractionGraph {
     pub events: u64,
 }
 
-/// Sorts one actor's (target, 1) list and sums runs; returns the distinct targets kept.
-fn count_list(list: &mut [(u32, u32)]) -> usize {
-    list.sort_unstable_by_key(|e| e.0);
-    let mut kept = 0;
-    for i in 0..list.len() {
-        if kept > 0 && list[kept - 1].0 == list[i].0 {
-            list[kept - 1].1 = list[kept - 1].1.saturating_add(list[i].1);
+/// Sorts one actor's targets; returns how many distinct targets the list holds.
+fn sort_list(list: &mut [u32]) -> usize {
+    list.sort_unstable();
+    list.iter().zip(list.iter().skip(1)).filter(|(a, b)| a != b).count() + usize::from(!list.is_empty())
+}
+
+/// Writes a sorted list's runs as (target, events) into `targets` and `counts`.
+fn count_runs(list: &[u32], targets: &mut [u32], counts: &mut [u64]) {
+    let mut run = 0;
+    for (i, &t) in list.iter().enumerate() {
+        if i > 0 && list[i - 1] == t {
+            counts[run - 1] += 1;
         } else {
-            list[kept] = list[i];
-            kept += 1;
+            targets[run] = t;
+            counts[run] = 1;
+            run += 1;
         }
     }
-    kept
 }
 
 /// One CSR side with event counts: offsets, partners, counts.
@@ -48,10 +53,20 @@ type CountedCsr = (Vec<usize>, Vec<u32>, Vec<u64>);
 /// Groups `other` by `own`, each list sorted with its events counted.
 /// Takes the columns by value so each is freed as soon as it has been used.
 fn group_counted(n: usize, own: Vec<u32>, other: Vec<u32>) -> CountedCsr {
-    let mut grouped = group_rows_by_source(n, &own, |i| (other[i], 1u32));
+    // Only the targets are grouped (4 bytes an event); counts come from runs once sorted.
+    let mut grouped = group_by_source(n, &own, &other);
     drop((other, own));
-    let kept: Vec<usize> = grouped.lists_mut().into_par_iter().map(count_list).collect();
-    grouped.gather(&kept, |&(t, c)| (t, u64::from(c)))
+    let distinct: Vec<usize> = grouped.lists_mut().into_par_iter().map(sort_list).collect();
+    let offsets = offsets_of(&distinct);
+    let pairs = *offsets.last().expect("offsets start at 0");
+    let (mut targets, mut counts) = (vec![0u32; pairs], vec![0u64; pairs]);
+    split_mut(&mut targets, &offsets)
+        .into_par_iter()
+        .zip(split_mut(&mut counts, &offsets))
+        .enumerate()
+        .with_min_len(1024)
+        .for_each(|(a, (t, c))| count_runs(&grouped.items[grouped.offsets[a]..grouped.offsets[a + 1]], t, c));
+    (offsets, targets, counts)
 }
 
 impl InteractionGraph {
