@@ -101,16 +101,7 @@ pub async fn read_columns(
             total += rows;
         }
     }
-    let targets: Arc<Vec<Target>> = Arc::new(
-        scan.wanted
-            .iter()
-            .map(|w| match w.kind {
-                ColumnKind::Id => Target::Ids(Landing::new(total)),
-                ColumnKind::Timestamp => Target::Timestamps(Landing::new(total)),
-                ColumnKind::Text => Target::Text,
-            })
-            .collect(),
-    );
+    let targets: Arc<Vec<Target>> = Arc::new(targets_for(scan, total));
     let scan = Arc::new(scan.clone());
     let mut returned = futures::stream::iter(groups)
         .map(|group| {
@@ -127,6 +118,32 @@ pub async fn read_columns(
     let targets = Arc::into_inner(targets)
         .ok_or_else(|| Error::internal("taking back the decoded columns", "a read task still holds them"))?;
     Ok(assemble(targets, parts, total))
+}
+
+/// Full-length landing columns for the wanted columns of `scan`.
+fn targets_for(scan: &ScannedDataset, rows: usize) -> Vec<Target> {
+    scan.wanted
+        .iter()
+        .map(|w| match w.kind {
+            ColumnKind::Id => Target::Ids(Landing::new(rows)),
+            ColumnKind::Timestamp => Target::Timestamps(Landing::new(rows)),
+            ColumnKind::Text => Target::Text,
+        })
+        .collect()
+}
+
+/// Decodes one row group's wanted columns into columns of its own, each batch straight into
+/// place: the chunks of the streaming paths (the previous night, bucketed passes).
+pub(crate) async fn read_row_group(
+    scan: &ScannedDataset,
+    object: usize,
+    row_group: usize,
+    on_rows: &(dyn Fn(u64) + Send + Sync),
+) -> Result<Vec<ColumnData>> {
+    let rows = scan.objects[object].metadata.metadata().row_group(row_group).num_rows().max(0) as usize;
+    let targets = targets_for(scan, rows);
+    let returned = land_row_group(scan, Group { object, row_group, start: 0, rows }, &targets, on_rows).await?;
+    Ok(assemble(targets, vec![returned], rows))
 }
 
 /// The columns, with what the tasks returned placed in dataset order.

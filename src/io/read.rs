@@ -1,4 +1,5 @@
-//! Decoding a scanned dataset's wanted columns into flat vectors, row groups in parallel.
+//! The columns the job reads and their conversion from Arrow, and streaming a dataset row
+//! group by row group (decoded straight into place by `landing.rs`).
 //!
 //! Ids become order-preserving `u64` keys ([`IdType`]), timestamps become nanoseconds since
 //! the Unix epoch (UTC) with [`NULL_TS`] for null, strings stay strings. Only the wanted
@@ -9,9 +10,9 @@ use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
-use arrow_array::{Array, RecordBatch};
+use arrow_array::Array;
 use arrow_schema::{DataType, TimeUnit};
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
 use parquet::arrow::async_reader::ParquetRecordBatchStream;
 use parquet::arrow::{ParquetRecordBatchStreamBuilder, ProjectionMask};
 
@@ -19,6 +20,7 @@ use crate::compute::NULL_TS;
 use crate::error::{Error, Result};
 use crate::id_type::IdType;
 use crate::io::dataset::{ColumnKind, ScannedDataset};
+use crate::io::landing::read_row_group;
 use crate::io::object_reader::ObjectReader;
 
 /// One decoded column of a whole dataset.
@@ -35,23 +37,11 @@ pub enum ColumnData {
 }
 
 impl ColumnData {
-    fn empty(kind: ColumnKind) -> Self {
-        Self::with_capacity(kind, 0)
-    }
-
     pub(crate) fn with_capacity(kind: ColumnKind, rows: usize) -> Self {
         match kind {
             ColumnKind::Id => ColumnData::Ids { keys: Vec::with_capacity(rows), valid: None },
             ColumnKind::Timestamp => ColumnData::Timestamps(Vec::with_capacity(rows)),
             ColumnKind::Text => ColumnData::Text(Vec::with_capacity(rows)),
-        }
-    }
-
-    fn len(&self) -> usize {
-        match self {
-            ColumnData::Ids { keys, .. } => keys.len(),
-            ColumnData::Timestamps(v) => v.len(),
-            ColumnData::Text(v) => v.len(),
         }
     }
 
@@ -121,49 +111,6 @@ pub(crate) async fn open_row_group(
         .map_err(|source| Error::Parquet { object: object.name.clone(), source })
 }
 
-async fn read_row_group(
-    scan: &ScannedDataset,
-    object_index: usize,
-    row_group: usize,
-    on_rows: &(dyn Fn(u64) + Send + Sync),
-) -> Result<Vec<ColumnData>> {
-    let object = &scan.objects[object_index];
-    let mut stream = open_row_group(scan, object_index, row_group).await?;
-    let mut out: Vec<ColumnData> = scan.wanted.iter().map(|w| ColumnData::empty(w.kind)).collect();
-    while let Some(batch) =
-        stream.try_next().await.map_err(|source| Error::Parquet { object: object.name.clone(), source })?
-    {
-        for (column, want) in out.iter_mut().zip(&scan.wanted) {
-            let part = convert(&batch, &want.name, want.kind)
-                .map_err(|problem| Error::column(&object.name, &want.name, problem))?;
-            column.append(part);
-        }
-        on_rows(batch.num_rows() as u64);
-    }
-    debug_assert!(out.iter().all(|c| c.len() == out[0].len()));
-    Ok(out)
-}
-
-fn convert(batch: &RecordBatch, name: &str, kind: ColumnKind) -> Result<ColumnData, String> {
-    let rows = batch.num_rows();
-    let Some(array) = batch.column_by_name(name) else {
-        // An optional column this object lacks: all null.
-        return Ok(match kind {
-            ColumnKind::Id => unreachable!("id columns are required"),
-            ColumnKind::Timestamp => ColumnData::Timestamps(vec![NULL_TS; rows]),
-            ColumnKind::Text => ColumnData::Text(vec![None; rows]),
-        });
-    };
-    Ok(match kind {
-        ColumnKind::Id => {
-            let (keys, valid) = id_keys(array.as_ref())?;
-            ColumnData::Ids { keys, valid }
-        }
-        ColumnKind::Timestamp => ColumnData::Timestamps(timestamps_ns(array.as_ref())?),
-        ColumnKind::Text => ColumnData::Text(texts(array.as_ref())?),
-    })
-}
-
 fn id_keys(array: &dyn Array) -> Result<(Vec<u64>, Option<Vec<bool>>), String> {
     let mut keys = vec![0u64; array.len()];
     let valid = id_keys_into(array, &mut keys)?;
@@ -207,12 +154,6 @@ pub(crate) fn id_keys_into(array: &dyn Array, out: &mut [u64]) -> Result<Option<
         other => return Err(format!("expected an integer id, found {other}")),
     };
     Ok(array.logical_nulls().filter(|n| n.null_count() > 0).map(|n| n.iter().collect()))
-}
-
-fn timestamps_ns(array: &dyn Array) -> Result<Vec<i64>, String> {
-    let mut out = vec![0i64; array.len()];
-    timestamps_ns_into(array, &mut out)?;
-    Ok(out)
 }
 
 /// Writes the timestamps of `array` into `out` (of the same length) as nanoseconds.
