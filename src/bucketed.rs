@@ -322,7 +322,7 @@ fn sweep(
 
         let mut pass = account_metrics(&follows, &interactions, &rule);
         pass.rows.truncate(tonight);
-        swept.population.add(&pass.rows, &pass.latencies_ns);
+        swept.population.add(&pass.rows, std::mem::take(&mut pass.latencies_ns));
         swept.groups.add(&pass.rows);
         swept.totals.add(GraphTotals::of(&follows, &interactions));
         swept.duplicate_follows += follows.duplicates_removed;

@@ -164,7 +164,7 @@ fn merge(
     let mut builder = UniverseBuilder::default();
     builder.add(&[&keyed_rows.iter().map(|(k, _)| *k).collect::<Vec<_>>()]);
     let universe = builder.finish();
-    let pass = AccountPass { rows: keyed_rows.into_iter().map(|(_, r)| r).collect(), latencies_ns };
+    let mut pass = AccountPass { rows: keyed_rows.into_iter().map(|(_, r)| r).collect(), latencies_ns };
     let types = AccountTypes::build(&universe, accounts);
     let expected_brands = brand_ids(job, scans.id_type, reporter, &universe, &types);
 
@@ -205,7 +205,7 @@ fn merge(
         let keys = universe.keys().iter().chain(&extra_keys).copied().collect();
         Changes { keys, rows, population: change_sums.finish(), duplicates_removed: previous_duplicates }
     });
-    let population = population(totals, &pass);
+    let population = population(totals, &mut pass);
     let rejected = Rejected::new(counts.follows, duplicate_follows, counts.interactions, account_drops)
         .with_previous(counts.previous_follows, changes.as_ref().map(|c| c.duplicates_removed));
     let execution = ExecutionEntry { mode: counts.engine.clone(), buckets: Some(counts.buckets), spill_bytes: None };

@@ -358,8 +358,8 @@ fn stats(
     interaction_graph: &InteractionGraph,
 ) -> Result<Stats> {
     let types = AccountTypes::build(universe, account_list);
-    let pass = account_metrics(follow_graph, interaction_graph, &camp_rule(job));
-    let population = population(GraphTotals::of(follow_graph, interaction_graph), &pass);
+    let mut pass = account_metrics(follow_graph, interaction_graph, &camp_rule(job));
+    let population = population(GraphTotals::of(follow_graph, interaction_graph), &mut pass);
     let brand_ids = brand_ids(job, id_type, reporter, universe, &types);
     let sample = (job.params.reach_2hop_estimate && !brand_ids.is_empty())
         .then(|| compute::reach::SampledFollowers::build(Followers::of_graph(follow_graph), universe.keys()));

@@ -104,7 +104,15 @@ pub fn account_metrics(follows: &FollowGraph, interactions: &InteractionGraph, r
             |(scratch, sent_to_followees), a| account_row(a, follows, interactions, rule, scratch, sent_to_followees),
         )
         .unzip();
-    let latencies_ns = latencies.concat();
+    // Flattened in parallel, each account's latencies copied to their place.
+    let lengths: Vec<usize> = latencies.iter().map(Vec::len).collect();
+    let offsets = super::csr::offsets_of(&lengths);
+    let mut latencies_ns = vec![0i64; *offsets.last().expect("offsets start at 0")];
+    super::csr::split_mut(&mut latencies_ns, &offsets)
+        .into_par_iter()
+        .zip(latencies.par_iter())
+        .with_min_len(4096)
+        .for_each(|(to, from)| to.copy_from_slice(from));
     AccountPass { rows, latencies_ns }
 }
 

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use super::account_metrics::{AccountPass, AccountRow, Camp};
 use super::follow_graph::FollowGraph;
 use super::interaction_graph::InteractionGraph;
-use super::stats::{gini, median_i64};
+use super::stats::{gini_sorted, median_i64};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Population {
@@ -63,10 +63,36 @@ impl GraphTotals {
     }
 }
 
-/// Population figures from the graph totals and the per-account pass.
-pub fn population(totals: GraphTotals, pass: &AccountPass) -> Population {
+/// The integer sums of a range of rows.
+#[derive(Debug, Clone, Copy, Default)]
+struct RowSums {
+    mutual_ends: u64,
+    partners_reciprocated: u64,
+    events_reciprocated: u64,
+    mutuals_engaged: u64,
+    mutuals_hollow: u64,
+    camps: [u64; 4],
+}
+
+impl RowSums {
+    fn plus(mut self, other: RowSums) -> RowSums {
+        self.mutual_ends += other.mutual_ends;
+        self.partners_reciprocated += other.partners_reciprocated;
+        self.events_reciprocated += other.events_reciprocated;
+        self.mutuals_engaged += other.mutuals_engaged;
+        self.mutuals_hollow += other.mutuals_hollow;
+        for (a, b) in self.camps.iter_mut().zip(other.camps) {
+            *a += b;
+        }
+        self
+    }
+}
+
+/// Population figures from the graph totals and the per-account pass, whose follow-back
+/// latencies it takes (they are needed nowhere else, and are not copied).
+pub fn population(totals: GraphTotals, pass: &mut AccountPass) -> Population {
     let mut parts = PopulationParts::default();
-    parts.add(&pass.rows, &pass.latencies_ns);
+    parts.add(&pass.rows, std::mem::take(&mut pass.latencies_ns));
     parts.finish(totals)
 }
 
@@ -89,19 +115,37 @@ pub struct PopulationParts {
 
 impl PopulationParts {
     /// Adds the next accounts' rows (in account order) and their follow-back latencies.
-    pub fn add(&mut self, rows: &[AccountRow], latencies_ns: &[i64]) {
+    pub fn add(&mut self, rows: &[AccountRow], latencies_ns: Vec<i64>) {
+        // One parallel pass over the (wide) rows for every sum; integer sums, so the order
+        // of the parts does not matter.
+        let sums = rows
+            .par_iter()
+            .fold(RowSums::default, |mut s, r| {
+                s.mutual_ends += r.mutuals;
+                s.partners_reciprocated += r.partners_reciprocated;
+                s.events_reciprocated += r.events_reciprocated;
+                s.mutuals_engaged += r.mutuals_engaged;
+                s.mutuals_hollow += r.mutuals_hollow;
+                s.camps[Camp::ALL.iter().position(|&c| c == r.camp).expect("every camp is listed")] += 1;
+                s
+            })
+            .reduce(RowSums::default, RowSums::plus);
         self.accounts += rows.len() as u64;
-        self.mutual_ends += rows.par_iter().map(|r| r.mutuals).sum::<u64>();
-        self.partners_reciprocated += rows.par_iter().map(|r| r.partners_reciprocated).sum::<u64>();
-        self.events_reciprocated += rows.par_iter().map(|r| r.events_reciprocated).sum::<u64>();
-        self.mutuals_engaged += rows.par_iter().map(|r| r.mutuals_engaged).sum::<u64>();
-        self.mutuals_hollow += rows.par_iter().map(|r| r.mutuals_hollow).sum::<u64>();
-        for r in rows {
-            self.camps[Camp::ALL.iter().position(|&c| c == r.camp).expect("every camp is listed")] += 1;
+        self.mutual_ends += sums.mutual_ends;
+        self.partners_reciprocated += sums.partners_reciprocated;
+        self.events_reciprocated += sums.events_reciprocated;
+        self.mutuals_engaged += sums.mutuals_engaged;
+        self.mutuals_hollow += sums.mutuals_hollow;
+        for (mine, theirs) in self.camps.iter_mut().zip(sums.camps) {
+            *mine += theirs;
         }
-        self.followers.extend(rows.iter().map(|r| r.followers));
-        self.degree.extend(rows.iter().map(|r| r.followers + r.following));
-        self.latencies_ns.extend_from_slice(latencies_ns);
+        self.followers.par_extend(rows.par_iter().map(|r| r.followers));
+        self.degree.par_extend(rows.par_iter().map(|r| r.followers + r.following));
+        if self.latencies_ns.is_empty() {
+            self.latencies_ns = latencies_ns;
+        } else {
+            self.latencies_ns.extend_from_slice(&latencies_ns);
+        }
     }
 
     pub fn finish(mut self, totals: GraphTotals) -> Population {
@@ -136,9 +180,14 @@ impl PopulationParts {
             followback_latency_median_s: median_i64(&mut self.latencies_ns).map(|ns| ns / 1e9),
             mutual_dyads_engaged: self.mutuals_engaged / 2,
             mutual_dyads_hollow: self.mutuals_hollow / 2,
-            gini_followers: gini(&mut self.followers),
-            gini_degree: gini(&mut self.degree),
+            gini_followers: gini_of_unsorted(&mut self.followers),
+            gini_degree: gini_of_unsorted(&mut self.degree),
             camps: self.camps,
         }
     }
+}
+/// [`super::stats::gini`] of one value per account, sorted on every thread.
+fn gini_of_unsorted(values: &mut [u64]) -> Option<f64> {
+    values.par_sort_unstable();
+    gini_sorted(values)
 }
