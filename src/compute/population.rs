@@ -64,7 +64,7 @@ impl GraphTotals {
 }
 
 /// The integer sums of a range of rows.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 struct RowSums {
     mutual_ends: u64,
     partners_reciprocated: u64,
@@ -102,12 +102,7 @@ pub fn population(totals: GraphTotals, pass: &mut AccountPass) -> Population {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PopulationParts {
     accounts: u64,
-    mutual_ends: u64,
-    partners_reciprocated: u64,
-    events_reciprocated: u64,
-    mutuals_engaged: u64,
-    mutuals_hollow: u64,
-    camps: [u64; 4],
+    sums: RowSums,
     followers: Vec<u64>,
     degree: Vec<u64>,
     latencies_ns: Vec<i64>,
@@ -131,14 +126,7 @@ impl PopulationParts {
             })
             .reduce(RowSums::default, RowSums::plus);
         self.accounts += rows.len() as u64;
-        self.mutual_ends += sums.mutual_ends;
-        self.partners_reciprocated += sums.partners_reciprocated;
-        self.events_reciprocated += sums.events_reciprocated;
-        self.mutuals_engaged += sums.mutuals_engaged;
-        self.mutuals_hollow += sums.mutuals_hollow;
-        for (mine, theirs) in self.camps.iter_mut().zip(sums.camps) {
-            *mine += theirs;
-        }
+        self.sums = self.sums.plus(sums);
         self.followers.par_extend(rows.par_iter().map(|r| r.followers));
         self.degree.par_extend(rows.par_iter().map(|r| r.followers + r.following));
         if self.latencies_ns.is_empty() {
@@ -151,8 +139,8 @@ impl PopulationParts {
     pub fn finish(mut self, totals: GraphTotals) -> Population {
         let n = self.accounts;
         let e = totals.follow_edges;
-        let m = self.mutual_ends / 2;
-        let a = e - self.mutual_ends;
+        let m = self.sums.mutual_ends / 2;
+        let a = e - self.sums.mutual_ends;
         // n < 2^32, so n(n−1)/2 < 2^63: int64 always suffices.
         let all_dyads = i128::from(n) * (i128::from(n) - 1) / 2;
         let null_dyads = i64::try_from(all_dyads - i128::from(m) - i128::from(a)).expect("n < 2^32");
@@ -175,14 +163,17 @@ impl PopulationParts {
             density,
             rho,
             interaction_events: totals.interaction_events,
-            interaction_pair_reciprocity: float_ratio(self.partners_reciprocated as f64, pairs),
-            interaction_reciprocity: float_ratio(self.events_reciprocated as f64, totals.interaction_events as f64),
+            interaction_pair_reciprocity: float_ratio(self.sums.partners_reciprocated as f64, pairs),
+            interaction_reciprocity: float_ratio(
+                self.sums.events_reciprocated as f64,
+                totals.interaction_events as f64,
+            ),
             followback_latency_median_s: median_i64(&mut self.latencies_ns).map(|ns| ns / 1e9),
-            mutual_dyads_engaged: self.mutuals_engaged / 2,
-            mutual_dyads_hollow: self.mutuals_hollow / 2,
+            mutual_dyads_engaged: self.sums.mutuals_engaged / 2,
+            mutual_dyads_hollow: self.sums.mutuals_hollow / 2,
             gini_followers: gini_of_unsorted(&mut self.followers),
             gini_degree: gini_of_unsorted(&mut self.degree),
-            camps: self.camps,
+            camps: self.sums.camps,
         }
     }
 }
