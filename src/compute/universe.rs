@@ -5,7 +5,9 @@
 //! universe is the dense `u32` id — so dense order is account_id order, and every per-account
 //! table comes out sorted by account_id for free. Distinct ids are found and mapped with a
 //! hash index rather than by sorting every occurrence: there are ~50 id occurrences per
-//! account, so hashing the occurrences and sorting only the accounts wins.
+//! account, so hashing the occurrences and sorting only the accounts wins. Runs that hold
+//! their inputs whole build the universe and the dense columns in one pass instead
+//! (`dense_ids.rs`); this index serves lookups and the streamed, bucketed paths.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasherDefault;
