@@ -121,28 +121,21 @@ fn place_by_source(n: usize, sources: &[u32], place: impl Fn(usize, usize) + Syn
     offsets
 }
 
-/// Keeps the first `kept[s]` items of each list of two parallel columns, in place: lists
-/// slide down over the dropped tails (no second copy of the columns). Returns the offsets.
-pub fn keep_list_prefixes<A: Copy, B: Copy>(
-    offsets: &[usize],
-    kept: &[usize],
-    a: &mut Vec<A>,
-    b: &mut Vec<B>,
-) -> Vec<usize> {
+/// Keeps the first `kept[s]` items of each list of `column`, in place: lists slide down over
+/// the dropped tails (no second copy of the column). Returns the new offsets.
+pub fn keep_list_prefixes<T: Copy>(offsets: &[usize], kept: &[usize], column: &mut Vec<T>) -> Vec<usize> {
     let mut new_offsets = Vec::with_capacity(offsets.len());
     new_offsets.push(0);
     let mut at = 0;
     for (s, &k) in kept.iter().enumerate() {
         let from = offsets[s];
         if from != at {
-            a.copy_within(from..from + k, at);
-            b.copy_within(from..from + k, at);
+            column.copy_within(from..from + k, at);
         }
         at += k;
         new_offsets.push(at);
     }
-    a.truncate(at);
-    b.truncate(at);
+    column.truncate(at);
     new_offsets
 }
 
@@ -175,29 +168,6 @@ impl<T: Send + Sync> Grouped<T> {
     pub fn lists_mut(&mut self) -> Vec<&mut [T]> {
         split_mut(&mut self.items, &self.offsets)
     }
-
-    /// Keeps the first `kept[s]` items of each source's list and splits each item in two
-    /// columns: exact-size parallel copies, no intermediate collections.
-    pub fn gather<A, B>(&self, kept: &[usize], split: impl Fn(&T) -> (A, B) + Sync) -> (Vec<usize>, Vec<A>, Vec<B>)
-    where
-        A: Copy + Default + Send + Sync,
-        B: Copy + Default + Send + Sync,
-    {
-        let offsets = offsets_of(kept);
-        let total = *offsets.last().expect("offsets start at 0");
-        let (mut left, mut right) = (vec![A::default(); total], vec![B::default(); total]);
-        split_mut(&mut left, &offsets)
-            .into_par_iter()
-            .zip(split_mut(&mut right, &offsets))
-            .enumerate()
-            .with_min_len(1024)
-            .for_each(|(s, (l, r))| {
-                for (i, item) in self.items[self.offsets[s]..self.offsets[s] + kept[s]].iter().enumerate() {
-                    (l[i], r[i]) = split(item);
-                }
-            });
-        (offsets, left, right)
-    }
 }
 
 #[cfg(test)]
@@ -224,15 +194,20 @@ mod tests {
             group_columns_by_source(3, &[2, 0, 2, 1, 0], &[1, 2, 3, 4, 5], &['a', 'b', 'c', 'd', 'e']);
         assert_eq!((&offsets, &a, &b), (&vec![0, 2, 3, 5], &vec![2, 5, 4, 1, 3], &vec!['b', 'e', 'd', 'a', 'c']));
         let (mut a, mut b) = (a, b);
-        let offsets = keep_list_prefixes(&offsets, &[1, 0, 2], &mut a, &mut b);
-        assert_eq!((offsets, a, b), (vec![0, 1, 1, 3], vec![2, 1, 3], vec!['b', 'a', 'c']));
+        let kept = [1, 0, 2];
+        assert_eq!(keep_list_prefixes(&offsets, &kept, &mut a), vec![0, 1, 1, 3]);
+        assert_eq!(keep_list_prefixes(&offsets, &kept, &mut b), vec![0, 1, 1, 3]);
+        assert_eq!((a, b), (vec![2, 1, 3], vec!['b', 'a', 'c']));
     }
 
     #[test]
-    fn gather_keeps_list_prefixes() {
-        let g = group_by_source(2, &[0, 0, 1, 1, 1], &[(1, 10), (2, 20), (3, 30), (4, 40), (5, 50)]);
-        let (offsets, a, b) = g.gather(&[1, 2], |&(x, y)| (x, y));
-        assert_eq!(offsets, vec![0, 1, 3]);
+    fn grouped_lists_keep_their_prefixes() {
+        let (offsets, mut a, mut b) =
+            group_columns_by_source(2, &[0, 0, 1, 1, 1], &[1, 2, 3, 4, 5], &[10, 20, 30, 40, 50]);
+        let offsets_a = keep_list_prefixes(&offsets, &[1, 2], &mut a);
+        let offsets_b = keep_list_prefixes(&offsets, &[1, 2], &mut b);
+        assert_eq!(offsets_a, vec![0, 1, 3]);
+        assert_eq!(offsets_a, offsets_b);
         assert_eq!(a, vec![1, 3, 4]);
         assert_eq!(b, vec![10, 30, 40]);
     }

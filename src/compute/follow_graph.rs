@@ -105,8 +105,8 @@ fn group_earliest(n: usize, src: Vec<u32>, dst: Vec<u32>, created: Vec<i64>) -> 
         .zip(split_mut(&mut times, &offsets))
         .map_init(Scratch::default, |scratch, (t, c)| dedup_list(t, c, scratch))
         .collect();
-    let offsets = keep_list_prefixes(&offsets, &kept, &mut targets, &mut times);
-    (offsets, targets, times)
+    keep_list_prefixes(&offsets, &kept, &mut times);
+    (keep_list_prefixes(&offsets, &kept, &mut targets), targets, times)
 }
 
 /// Groups `dst` by `src`, each list sorted and distinct.
@@ -128,8 +128,8 @@ fn group_distinct(n: usize, src: Vec<u32>, dst: Vec<u32>) -> (Vec<usize>, Vec<u3
             kept
         })
         .collect();
-    let (offsets, targets, _) = grouped.gather(&kept, |&b| (b, ()));
-    (offsets, targets)
+    let offsets = keep_list_prefixes(&grouped.offsets, &kept, &mut grouped.items);
+    (offsets, grouped.items)
 }
 
 impl FollowGraph {
