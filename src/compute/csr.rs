@@ -1,11 +1,10 @@
-//! Grouping rows by source into CSR form: a parallel, stable counting sort.
+//! Adjacency lists in CSR form: rows grouped by source, and the list-wise edits on them.
 //!
 //! Sorting 35M edges by a 64-bit key is the obvious way to build adjacency lists, and the
-//! slow one. Rows only need grouping by source (a counting sort: two passes), after which
-//! each source's short list is sorted on its own, in cache. The scatter is stable: rows of
-//! one source keep input order, so a transpose of a sorted CSR comes out sorted too.
+//! slow one. Rows only need grouping by source (a stable counting sort, `grouping.rs`), after
+//! which each source's short list is sorted on its own, in cache.
 
-use rayon::prelude::*;
+pub use super::grouping::group_columns_by_source;
 
 /// Rows grouped by source: `offsets[s]..offsets[s + 1]` indexes source s's items.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -17,7 +16,7 @@ pub struct Grouped<T> {
 /// A pointer that may be written from several threads at disjoint indices.
 #[derive(Clone, Copy)]
 pub(super) struct SharedOut<T>(pub(super) *mut T);
-// SAFETY: every use writes disjoint indices (see `group_by_source`).
+// SAFETY: every use writes disjoint indices (see `grouping.rs`).
 unsafe impl<T: Send> Send for SharedOut<T> {}
 unsafe impl<T: Send> Sync for SharedOut<T> {}
 
@@ -38,87 +37,11 @@ pub(super) fn histogram(n: usize, keys: &[u32]) -> Vec<u32> {
     h
 }
 
-/// From per-chunk histograms (chunks in input order): the CSR offsets, and each histogram
-/// turned into its chunk's starting position within every key's slots. Chunk c's rows of a
-/// key land after chunk c−1's: the scatter is stable, and needs no atomics.
-fn offsets_and_cursors(n: usize, histograms: &mut [Vec<u32>]) -> Vec<usize> {
-    let mut offsets = vec![0usize; n + 1];
-    for key in 0..n {
-        let mut at = offsets[key];
-        for h in histograms.iter_mut() {
-            let count = h[key] as usize;
-            h[key] = (at - offsets[key]) as u32;
-            at += count;
-        }
-        offsets[key + 1] = at;
-    }
-    offsets
-}
-
 /// Groups `items[i]` under `sources[i]` (each < n), stably.
 pub fn group_by_source<T: Copy + Send + Sync>(n: usize, sources: &[u32], items: &[T]) -> Grouped<T> {
-    assert_eq!(sources.len(), items.len());
-    group_rows_by_source(n, sources, |row| items[row])
-}
-
-/// Groups the item `make(i)` of each row i under `sources[i]`, stably: the item is built where
-/// it is written, so columns need not be zipped into an array of items first.
-pub fn group_rows_by_source<T: Send + Sync>(n: usize, sources: &[u32], make: impl Fn(usize) -> T + Sync) -> Grouped<T> {
-    let rows = sources.len();
-    let mut out: Vec<T> = Vec::with_capacity(rows);
-    let target = SharedOut(out.as_mut_ptr());
-    // SAFETY: `place_by_source` hands out every slot < rows exactly once.
-    let offsets = place_by_source(n, sources, |row, slot| unsafe { target.at(slot).write(make(row)) });
-    // SAFETY: all `rows` slots were written above.
-    unsafe { out.set_len(rows) };
-    Grouped { offsets, items: out }
-}
-
-/// Groups two columns under `sources[i]`, stably, into two arrays: no array of pairs, and
-/// the grouped columns can become a CSR's own.
-pub fn group_columns_by_source<A, B>(n: usize, sources: &[u32], a: &[A], b: &[B]) -> (Vec<usize>, Vec<A>, Vec<B>)
-where
-    A: Copy + Send + Sync,
-    B: Copy + Send + Sync,
-{
-    assert!(sources.len() == a.len() && a.len() == b.len());
-    let rows = sources.len();
-    let (mut out_a, mut out_b): (Vec<A>, Vec<B>) = (Vec::with_capacity(rows), Vec::with_capacity(rows));
-    let (to_a, to_b) = (SharedOut(out_a.as_mut_ptr()), SharedOut(out_b.as_mut_ptr()));
-    // SAFETY: `place_by_source` hands out every slot < rows exactly once.
-    let offsets = place_by_source(n, sources, |row, slot| unsafe {
-        to_a.at(slot).write(a[row]);
-        to_b.at(slot).write(b[row]);
-    });
-    // SAFETY: all `rows` slots of both were written above.
-    unsafe {
-        out_a.set_len(rows);
-        out_b.set_len(rows);
-    }
-    (offsets, out_a, out_b)
-}
-
-/// The counting sort itself: calls `place(row, slot)` once for every row, with every slot
-/// < rows handed out exactly once, rows of one source in input order; returns the offsets.
-fn place_by_source(n: usize, sources: &[u32], place: impl Fn(usize, usize) + Sync) -> Vec<usize> {
-    let rows = sources.len();
-    let chunks = rayon::current_num_threads().max(1).min(rows.max(1));
-    let chunk_len = rows.div_ceil(chunks).max(1);
-
-    // Per-chunk histograms: no atomics, and chunk c's rows of source s land after chunk c-1's.
-    let mut histograms: Vec<Vec<u32>> = sources.par_chunks(chunk_len).map(|part| histogram(n, part)).collect();
-    let offsets = offsets_and_cursors(n, &mut histograms);
-    sources.par_chunks(chunk_len).enumerate().zip(histograms.par_iter_mut()).for_each(|((chunk, part), cursor)| {
-        for (i, &s) in part.iter().enumerate() {
-            // Slots of source s are offsets[s]..offsets[s+1]; each chunk owns its own
-            // sub-range of them (prefix sums above), and within a chunk the cursor only
-            // increases: every slot < rows is handed out exactly once.
-            let slot = offsets[s as usize] + cursor[s as usize] as usize;
-            cursor[s as usize] += 1;
-            place(chunk * chunk_len + i, slot);
-        }
-    });
-    offsets
+    // The second column carries nothing: a vector of `()` allocates nothing.
+    let (offsets, items, _) = group_columns_by_source(n, sources, items, &vec![(); items.len()]);
+    Grouped { offsets, items }
 }
 
 /// Keeps the first `kept[s]` items of each list of `column`, in place: lists slide down over

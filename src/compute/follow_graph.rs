@@ -9,7 +9,7 @@
 use rayon::prelude::*;
 
 use super::csr::{group_by_source, group_columns_by_source, keep_list_prefixes, split_mut};
-use super::transpose::transpose;
+use super::grouping::transpose;
 use super::NULL_TS;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

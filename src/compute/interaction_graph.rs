@@ -7,7 +7,7 @@
 use rayon::prelude::*;
 
 use super::csr::{group_by_source, offsets_of, split_mut};
-use super::transpose::transpose;
+use super::grouping::transpose;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct InteractionGraph {

@@ -15,12 +15,12 @@ pub mod csr;
 pub mod dense_ids;
 pub mod follow_changes;
 pub mod follow_graph;
+pub mod grouping;
 pub mod interaction_graph;
 pub mod keyed_bucket;
 pub mod population;
 pub mod reach;
 pub mod stats;
-pub mod transpose;
 pub mod universe;
 
 /// Marks a null timestamp (an instant in 1677 that real data does not hold).
