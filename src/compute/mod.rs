@@ -17,6 +17,7 @@ pub mod follow_changes;
 pub mod follow_graph;
 pub mod grouping;
 pub mod interaction_graph;
+pub mod key_table;
 pub mod keyed_bucket;
 pub mod population;
 pub mod reach;

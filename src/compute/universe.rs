@@ -15,6 +15,8 @@ use std::hash::BuildHasherDefault;
 use rayon::prelude::*;
 use rustc_hash::FxHasher;
 
+use super::key_table::KeyTable;
+
 /// The largest number of accounts the dense `u32` ids can hold.
 pub const MAX_ACCOUNTS: usize = u32::MAX as usize;
 
@@ -25,36 +27,12 @@ pub struct Universe {
     /// Distinct id keys, ascending; index = dense id.
     keys: Vec<u64>,
     /// key → dense id.
-    index: HashMap<u64, u32, FxBuild>,
+    index: KeyTable,
 }
 
 impl PartialEq for Universe {
     fn eq(&self, other: &Self) -> bool {
         self.keys == other.keys
-    }
-}
-
-/// Looks ids up with a one-entry cache: exports are often clustered by follower or actor.
-fn map_chunk(index: &HashMap<u64, u32, FxBuild>, keys: &[u64], out: &mut [u32]) {
-    let (mut last_key, mut last) = (None, 0u32);
-    for (k, o) in keys.iter().zip(out.iter_mut()) {
-        if last_key != Some(*k) {
-            last = *index.get(k).expect("every kept id is in the universe");
-            last_key = Some(*k);
-        }
-        *o = last;
-    }
-}
-
-/// [`map_chunk`] for keys that may be missing: those get `missing`.
-fn map_chunk_or(index: &HashMap<u64, u32, FxBuild>, keys: &[u64], out: &mut [u32], missing: u32) {
-    let (mut last_key, mut last) = (None, 0u32);
-    for (k, o) in keys.iter().zip(out.iter_mut()) {
-        if last_key != Some(*k) {
-            last = index.get(k).copied().unwrap_or(missing);
-            last_key = Some(*k);
-        }
-        *o = last;
     }
 }
 
@@ -125,8 +103,10 @@ impl Universe {
     /// The universe of these distinct keys, ascending.
     pub fn from_sorted_keys(keys: Vec<u64>) -> Universe {
         debug_assert!(keys.windows(2).all(|w| w[0] < w[1]));
-        let mut index = HashMap::with_capacity_and_hasher(keys.len(), FxBuild::default());
-        index.extend(keys.iter().enumerate().map(|(i, &k)| (k, i as u32)));
+        let mut index = KeyTable::with_capacity(keys.len());
+        for (i, &k) in keys.iter().enumerate() {
+            index.number_or_insert(k, i as u32);
+        }
         Universe { keys, index }
     }
 
@@ -152,7 +132,7 @@ impl Universe {
 
     /// The dense id of a key, if the key is an account.
     pub fn find(&self, key: u64) -> Option<u32> {
-        self.index.get(&key).copied()
+        self.index.get(key)
     }
 
     /// Dense ids of keys that may fall outside the universe (another night's follows): keys
@@ -168,9 +148,7 @@ impl Universe {
     pub fn dense_extending(&self, keys: &[u64], extension: &mut Extension) -> Vec<u32> {
         const CHUNK: usize = 1 << 16;
         let mut out = vec![0u32; keys.len()];
-        out.par_chunks_mut(CHUNK)
-            .zip(keys.par_chunks(CHUNK))
-            .for_each(|(o, k)| map_chunk_or(&self.index, k, o, u32::MAX));
+        out.par_chunks_mut(CHUNK).zip(keys.par_chunks(CHUNK)).for_each(|(o, k)| self.index.lookup_into(k, o, u32::MAX));
         let n = self.keys.len();
         for (k, id) in keys.iter().zip(out.iter_mut()).filter(|(_, id)| **id == u32::MAX) {
             *id = *extension.index.entry(*k).or_insert_with(|| {
@@ -185,7 +163,8 @@ impl Universe {
     pub fn dense(&self, keys: &[u64]) -> Vec<u32> {
         const CHUNK: usize = 1 << 16;
         let mut out = vec![0u32; keys.len()];
-        out.par_chunks_mut(CHUNK).zip(keys.par_chunks(CHUNK)).for_each(|(o, k)| map_chunk(&self.index, k, o));
+        out.par_chunks_mut(CHUNK).zip(keys.par_chunks(CHUNK)).for_each(|(o, k)| self.index.lookup_into(k, o, u32::MAX));
+        assert!(!out.contains(&u32::MAX), "every kept id is in the universe");
         out
     }
 }
