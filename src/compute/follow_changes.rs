@@ -119,14 +119,20 @@ impl ChangeSums {
 
 /// Elements of sorted `a` that are not in sorted `b`.
 fn count_missing(a: &[u32], b: &[u32]) -> u64 {
-    let (mut j, mut missing) = (0, 0);
-    for &x in a {
-        while j < b.len() && b[j] < x {
-            j += 1;
-        }
-        missing += u64::from(j == b.len() || b[j] != x);
+    a.len() as u64 - common(a, b)
+}
+
+/// How many elements sorted, distinct `a` and `b` share: one branch-free merge serves both
+/// differences (|a ∖ b| = |a| − common, |b ∖ a| = |b| − common).
+fn common(a: &[u32], b: &[u32]) -> u64 {
+    let (mut i, mut j, mut shared) = (0, 0, 0u64);
+    while i < a.len() && j < b.len() {
+        let (x, y) = (a[i], b[j]);
+        shared += u64::from(x == y);
+        i += usize::from(x <= y);
+        j += usize::from(y <= x);
     }
-    missing
+    shared
 }
 
 /// Sorted intersection of sorted `a` and `b`.
@@ -253,14 +259,17 @@ pub fn follow_changes(
             };
             intersect(now, now_in, &mut s.mutual_now);
             intersect(before, before_in, &mut s.mutual_before);
+            let len = |l: &[u32]| l.len() as u64;
+            let (kept, kept_in) = (common(now, before), common(now_in, before_in));
+            let mutuals_kept = common(&s.mutual_now, &s.mutual_before);
             let mut row = ChangeRow {
                 account: a as u32,
-                follows_added: count_missing(now, before),
-                follows_removed: count_missing(before, now),
-                followers_gained: count_missing(now_in, before_in),
-                followers_lost: count_missing(before_in, now_in),
-                mutuals_gained: count_missing(&s.mutual_now, &s.mutual_before),
-                mutuals_lost: count_missing(&s.mutual_before, &s.mutual_now),
+                follows_added: len(now) - kept,
+                follows_removed: len(before) - kept,
+                followers_gained: len(now_in) - kept_in,
+                followers_lost: len(before_in) - kept_in,
+                mutuals_gained: len(&s.mutual_now) - mutuals_kept,
+                mutuals_lost: len(&s.mutual_before) - mutuals_kept,
                 dropped_after_followback: count_missing(&s.mutual_before, now_in),
                 following_prev: before.len() as u64,
                 mass_unfollow: false,
