@@ -129,11 +129,19 @@ pub fn account_metrics(follows: &FollowGraph, interactions: &InteractionGraph, r
     unsafe { rows.set_len(n) };
     let lengths: Vec<usize> = latencies.iter().map(Vec::len).collect();
     let offsets = super::csr::offsets_of(&lengths);
-    let mut latencies_ns = vec![0i64; *offsets.last().expect("offsets start at 0")];
-    super::csr::split_mut(&mut latencies_ns, &offsets)
+    let total = *offsets.last().expect("offsets start at 0");
+    // Not zeroed first: a single-threaded memset of fresh pages cost up to 0.26 s at 2M.
+    let mut latencies_ns: Vec<i64> = Vec::with_capacity(total);
+    super::csr::split_mut(&mut latencies_ns.spare_capacity_mut()[..total], &offsets)
         .into_par_iter()
         .zip(latencies.par_iter())
-        .for_each(|(to, from)| to.copy_from_slice(from));
+        .for_each(|(to, from)| {
+            for (slot, &ns) in to.iter_mut().zip(from) {
+                slot.write(ns);
+            }
+        });
+    // SAFETY: every task's slots were written above, and the tasks' lengths sum to total.
+    unsafe { latencies_ns.set_len(total) };
     AccountPass { rows, latencies_ns }
 }
 
