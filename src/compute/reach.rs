@@ -9,6 +9,8 @@
 //! hits. A brand whose sample has fewer is counted exactly instead, so every value is exact or
 //! within 2% at 95% confidence.
 
+use rayon::prelude::*;
+
 use super::follow_graph::FollowGraph;
 
 /// Every account's followers, ascending (CSR): all the walk needs of the follow graph.
@@ -79,19 +81,44 @@ pub struct SampledFollowers {
 
 impl SampledFollowers {
     pub fn build(follows: Followers, keys: &[u64]) -> SampledFollowers {
+        let in_sample: Vec<bool> = keys.par_iter().map(|&k| sampled(k)).collect();
         let n = follows.accounts();
+        // Accounts in chunks, each filtered on its own thread, then joined in order.
+        const ACCOUNTS_PER_TASK: usize = 1 << 14;
+        let parts: Vec<(Vec<usize>, Vec<u32>)> = (0..n.div_ceil(ACCOUNTS_PER_TASK))
+            .into_par_iter()
+            .map(|task| {
+                let accounts = task * ACCOUNTS_PER_TASK..((task + 1) * ACCOUNTS_PER_TASK).min(n);
+                let mut lengths = Vec::with_capacity(accounts.len());
+                let mut sources = Vec::new();
+                for b in accounts {
+                    let before = sources.len();
+                    sources.extend(follows.of(b).iter().filter(|&&x| in_sample[x as usize]));
+                    lengths.push(sources.len() - before);
+                }
+                (lengths, sources)
+            })
+            .collect();
         let mut offsets = Vec::with_capacity(n + 1);
-        let mut sources = Vec::new();
         offsets.push(0);
-        for b in 0..n {
-            sources.extend(follows.of(b).iter().filter(|&&x| sampled(keys[x as usize])));
-            offsets.push(sources.len());
+        let mut sources = Vec::with_capacity(parts.iter().map(|p| p.1.len()).sum());
+        for (lengths, part) in parts {
+            for len in lengths {
+                offsets.push(offsets.last().expect("starts with 0") + len);
+            }
+            sources.extend_from_slice(&part);
         }
         SampledFollowers { offsets, sources }
     }
 
     fn of(&self, b: usize) -> &[u32] {
         &self.sources[self.offsets[b]..self.offsets[b + 1]]
+    }
+
+    /// At most how many sampled hits a walk over these followers can find: the sum of
+    /// their sampled lists' lengths.
+    fn hits_bound(&self, followers: &[u32]) -> u64 {
+        followers.iter().map(|&f| (self.offsets[f as usize + 1] - self.offsets[f as usize]) as u64).sum()
     }
 }
 
@@ -163,6 +190,10 @@ pub fn exact(b: usize, follows: Followers, marks: &mut Marks) -> u64 {
 /// Reach of brand `b`, estimated from the sample where it has enough hits, else exact.
 pub fn estimate(b: usize, follows: Followers, sample: &SampledFollowers, marks: &mut Marks) -> u64 {
     let followers = follows.of(b);
+    // A brand that cannot reach enough hits is counted exactly without walking the sample.
+    if sample.hits_bound(followers) < MIN_SAMPLED_HITS {
+        return exact(b, follows, marks);
+    }
     marks.mark_excluded(b, followers);
     let hits = marks.count_new(followers.iter().map(|&f| sample.of(f as usize)));
     marks.clear();
