@@ -140,8 +140,8 @@ mod tests {
         let follows = FollowGraph::build(n, src, dst, None);
         let rule = CampRule { min_followers: 10, follows_back_all_rate: 0.9, selective_rate: 0.1 };
         let rows = account_metrics(&follows, &InteractionGraph::empty(n), &rule).rows;
-        assert!(rows[..150_000].iter().all(|r| r.reciprocity.is_some()));
-        assert!(rows[lonely as usize].reciprocity.is_none());
+        assert!(rows[..150_000].iter().all(|r| r.reciprocity.get().is_some()));
+        assert!(rows[lonely as usize].reciprocity.get().is_none());
 
         let keys: Vec<u64> = (0..n as u64).map(|k| k * 7 + 1).collect();
         let types = AccountTypes { names: Vec::new(), by_account: vec![None; n] };

@@ -10,6 +10,7 @@ use rayon::prelude::*;
 use super::concentration::{concentration, Concentration};
 use super::follow_graph::FollowGraph;
 use super::interaction_graph::InteractionGraph;
+use super::maybe_f64::MaybeF64;
 use super::stats::{gini_with_zeros, median_i64};
 use super::{ratio, seek, NULL_TS};
 
@@ -65,21 +66,21 @@ pub struct AccountRow {
     pub followers: u64,
     pub following: u64,
     pub mutuals: u64,
-    pub follow_back_rate: Option<f64>,
-    pub reciprocated_rate: Option<f64>,
-    pub reciprocity: Option<f64>,
+    pub follow_back_rate: MaybeF64,
+    pub reciprocated_rate: MaybeF64,
+    pub reciprocity: MaybeF64,
     pub followbacks_given: u64,
-    pub followback_latency_median_s: Option<f64>,
+    pub followback_latency_median_s: MaybeF64,
     pub camp: Camp,
     pub interactions_out: u64,
     pub interactions_in: u64,
     pub partners_out: u64,
     pub engaged_following: u64,
-    pub engaged_following_share: Option<f64>,
+    pub engaged_following_share: MaybeF64,
     pub mutuals_engaged: u64,
     pub mutuals_hollow: u64,
     pub concentration: Concentration,
-    pub gini_following: Option<f64>,
+    pub gini_following: MaybeF64,
     /// Partners that also sent events to this account (for the population pair reciprocity).
     pub partners_reciprocated: u64,
     /// Σ over partners p of min(events a→p, events p→a).
@@ -209,22 +210,34 @@ fn account_row(
         followers,
         following,
         mutuals,
-        follow_back_rate,
-        reciprocated_rate: ratio(mutuals, following),
-        reciprocity: ratio(2 * mutuals, followers + following),
+        follow_back_rate: follow_back_rate.into(),
+        reciprocated_rate: ratio(mutuals, following).into(),
+        reciprocity: ratio(2 * mutuals, followers + following).into(),
         followbacks_given,
-        followback_latency_median_s: median,
+        followback_latency_median_s: median.into(),
         camp: rule.camp(followers, follow_back_rate),
         interactions_out: sent.iter().sum(),
         interactions_in: received.iter().sum(),
         partners_out: partners.len() as u64,
         engaged_following,
-        engaged_following_share: ratio(engaged_following, following),
+        engaged_following_share: ratio(engaged_following, following).into(),
         mutuals_engaged,
         mutuals_hollow,
         concentration: concentration(sent, scratch),
-        gini_following: gini_with_zeros(followees.len() - sent_to_followees.len(), sent_to_followees),
+        gini_following: gini_with_zeros(followees.len() - sent_to_followees.len(), sent_to_followees).into(),
         partners_reciprocated,
         events_reciprocated,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regression_account_rows_stay_compact() {
+        // A row per account is held for the whole run; ten Option<f64> made it 280 bytes,
+        // and a row 96 bytes larger measured the stats stage 0.38 → 0.59 s on 1M accounts.
+        assert!(std::mem::size_of::<AccountRow>() <= 200, "{} bytes", std::mem::size_of::<AccountRow>());
     }
 }

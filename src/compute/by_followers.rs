@@ -94,11 +94,11 @@ impl FollowerGroups {
             g.followers_min = if g.accounts == 0 { row.followers } else { g.followers_min.min(row.followers) };
             g.followers_max = g.followers_max.max(row.followers);
             g.accounts += 1;
-            g.follow_back.extend(row.follow_back_rate);
-            g.effective_partners.extend(row.concentration.effective_partners);
-            g.reciprocated.add(row.reciprocated_rate);
-            g.engaged_share.add(row.engaged_following_share);
-            g.gini_following.add(row.gini_following);
+            g.follow_back.extend(row.follow_back_rate.get());
+            g.effective_partners.extend(row.concentration.effective_partners.get());
+            g.reciprocated.add(row.reciprocated_rate.get());
+            g.engaged_share.add(row.engaged_following_share.get());
+            g.gini_following.add(row.gini_following.get());
         }
     }
 

@@ -4,13 +4,16 @@
 //! Herfindahl–Hirschman index, effective partners and the 80% handful, all from the
 //! per-partner event counts of one account.
 
-/// Concentration of one account's events; every field is `None` when it sent no events.
+use super::maybe_f64::MaybeF64;
+
+/// Concentration of one account's events; every field is none when it sent no events. The
+/// floats are [`MaybeF64`]s: this is part of every account's row.
 #[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Concentration {
-    pub top1_share: Option<f64>,
-    pub top5_share: Option<f64>,
-    pub hhi_out: Option<f64>,
-    pub effective_partners: Option<f64>,
+    pub top1_share: MaybeF64,
+    pub top5_share: MaybeF64,
+    pub hhi_out: MaybeF64,
+    pub effective_partners: MaybeF64,
     pub handful_80: Option<u64>,
 }
 
@@ -37,10 +40,10 @@ pub fn concentration(counts: &[u64], scratch: &mut Vec<u64>) -> Concentration {
         }
     }
     Concentration {
-        top1_share: Some(top(1)),
-        top5_share: Some(top(5)),
-        hhi_out: Some(squares as f64 / total_sq as f64),
-        effective_partners: Some(total_sq as f64 / squares as f64),
+        top1_share: Some(top(1)).into(),
+        top5_share: Some(top(5)).into(),
+        hhi_out: Some(squares as f64 / total_sq as f64).into(),
+        effective_partners: Some(total_sq as f64 / squares as f64).into(),
         handful_80: Some(handful),
     }
 }
@@ -58,10 +61,10 @@ mod tests {
     fn hand_computed_partner_counts() {
         // counts 6, 2, 1, 1: total 10
         let c = concentration(&[1, 6, 1, 2], &mut Vec::new());
-        assert_eq!(c.top1_share, Some(0.6));
-        assert_eq!(c.top5_share, Some(1.0));
-        assert_eq!(c.hhi_out, Some(42.0 / 100.0));
-        assert_eq!(c.effective_partners, Some(100.0 / 42.0));
+        assert_eq!(c.top1_share.get(), Some(0.6));
+        assert_eq!(c.top5_share.get(), Some(1.0));
+        assert_eq!(c.hhi_out.get(), Some(42.0 / 100.0));
+        assert_eq!(c.effective_partners.get(), Some(100.0 / 42.0));
         // top 1 covers 60%, top 2 covers 80%: exactly 80% counts
         assert_eq!(c.handful_80, Some(2));
     }
@@ -70,12 +73,12 @@ mod tests {
     fn ties_do_not_change_top_k_or_handful() {
         // five partners with 1 event each: top1 = 0.2, handful = 4 (80% exactly)
         let c = concentration(&[1, 1, 1, 1, 1], &mut Vec::new());
-        assert_eq!(c.top1_share, Some(0.2));
+        assert_eq!(c.top1_share.get(), Some(0.2));
         assert_eq!(c.handful_80, Some(4));
-        assert_eq!(c.effective_partners, Some(5.0));
+        assert_eq!(c.effective_partners.get(), Some(5.0));
         // seven equal partners: top5 = 5/7, handful = ceil(0.8·7) = 6
         let c = concentration(&[3; 7], &mut Vec::new());
-        assert_eq!(c.top5_share, Some(15.0 / 21.0));
+        assert_eq!(c.top5_share.get(), Some(15.0 / 21.0));
         assert_eq!(c.handful_80, Some(6));
     }
 }

@@ -19,6 +19,7 @@ pub mod grouping;
 pub mod interaction_graph;
 pub mod key_table;
 pub mod keyed_bucket;
+pub mod maybe_f64;
 pub mod population;
 pub mod reach;
 pub mod stats;
