@@ -14,7 +14,7 @@ use crate::compute::account_metrics::AccountRow;
 use crate::compute::accounts::AccountTypes;
 use crate::error::Result;
 use crate::id_type::IdType;
-use crate::io::write::{encode_parquet, part_ranges, retract, write_table, TableEntry};
+use crate::io::write::{encode_parquet, part_ranges, retract, write_table, TableEntry, WrittenObject};
 use crate::store::Location;
 use crate::tables::{self, ACCOUNT_METRICS};
 
@@ -67,7 +67,8 @@ impl<'a> AccountParts<'a> {
         self.write_complete_parts()
     }
 
-    /// Writes the parts whose rows are all here: encoded in parallel, uploaded in order.
+    /// Writes the parts whose rows are all here, each encoded and uploaded on its own thread
+    /// (uploading them one by one after all were encoded left a core idle for ~0.1 s).
     fn write_complete_parts(&mut self) -> Result<()> {
         let have = self.pending_start + self.pending.len();
         let next = self.table.objects.len();
@@ -76,17 +77,25 @@ impl<'a> AccountParts<'a> {
             return Ok(());
         }
         let ranges = &self.parts[next..next + ready];
-        let encoded: Vec<(u64, bytes::Bytes)> = ranges
+        let written: Vec<(u64, WrittenObject)> = ranges
             .par_iter()
-            .map(|range| {
+            .enumerate()
+            .map(|(i, range)| {
                 let rows = &self.pending[range.start - self.pending_start..range.end - self.pending_start];
                 let batch =
                     tables::account_metrics(self.id_type, &self.keys[range.clone()], self.types, range.start, rows)?;
-                Ok((rows.len() as u64, encode_parquet(ACCOUNT_METRICS, &batch)?))
+                let bytes = encode_parquet(ACCOUNT_METRICS, &batch)?;
+                let object = self.runtime.block_on(write_table(
+                    self.out,
+                    ACCOUNT_METRICS,
+                    next + i,
+                    rows.len() as u64,
+                    bytes,
+                ))?;
+                Ok((rows.len() as u64, object))
             })
             .collect::<Result<_>>()?;
-        for (i, (rows, bytes)) in encoded.into_iter().enumerate() {
-            let object = self.runtime.block_on(write_table(self.out, ACCOUNT_METRICS, next + i, rows, bytes))?;
+        for (rows, object) in written {
             self.table.rows += rows;
             self.table.objects.push(object);
         }
