@@ -72,14 +72,14 @@ pub fn brand_rows(
             let top_events: u64 = counts[..top].iter().sum();
             BrandRow {
                 account: brand,
-                followers: row.followers,
-                following: row.following,
-                mutuals: row.mutuals,
+                followers: row.followers.into(),
+                following: row.following.into(),
+                mutuals: row.mutuals.into(),
                 follow_back_rate: row.follow_back_rate.get(),
                 followback_latency_median_s: row.followback_latency_median_s.get(),
                 engagers: engagers.len() as u64,
                 followers_engaged,
-                followers_engaged_share: ratio(followers_engaged, row.followers),
+                followers_engaged_share: ratio(followers_engaged, row.followers.into()),
                 engagement_in,
                 engagement_from_followers_share: ratio(from_followers, engagement_in),
                 top1pct_engager_share: ratio(top_events, engagement_in),

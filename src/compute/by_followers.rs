@@ -86,13 +86,14 @@ pub struct FollowerGroups {
 impl FollowerGroups {
     pub fn add(&mut self, rows: &[AccountRow]) {
         for row in rows {
-            let b = bucket_of(row.followers) as usize;
+            let followers = u64::from(row.followers);
+            let b = bucket_of(followers) as usize;
             if self.groups.len() <= b {
                 self.groups.resize_with(b + 1, Group::default);
             }
             let g = &mut self.groups[b];
-            g.followers_min = if g.accounts == 0 { row.followers } else { g.followers_min.min(row.followers) };
-            g.followers_max = g.followers_max.max(row.followers);
+            g.followers_min = if g.accounts == 0 { followers } else { g.followers_min.min(followers) };
+            g.followers_max = g.followers_max.max(followers);
             g.accounts += 1;
             g.follow_back.extend(row.follow_back_rate.get());
             g.effective_partners.extend(row.concentration.effective_partners.get());

@@ -116,19 +116,19 @@ impl PopulationParts {
         let sums = rows
             .par_iter()
             .fold(RowSums::default, |mut s, r| {
-                s.mutual_ends += r.mutuals;
-                s.partners_reciprocated += r.partners_reciprocated;
+                s.mutual_ends += u64::from(r.mutuals);
+                s.partners_reciprocated += u64::from(r.partners_reciprocated);
                 s.events_reciprocated += r.events_reciprocated;
-                s.mutuals_engaged += r.mutuals_engaged;
-                s.mutuals_hollow += r.mutuals_hollow;
+                s.mutuals_engaged += u64::from(r.mutuals_engaged);
+                s.mutuals_hollow += u64::from(r.mutuals_hollow);
                 s.camps[Camp::ALL.iter().position(|&c| c == r.camp).expect("every camp is listed")] += 1;
                 s
             })
             .reduce(RowSums::default, RowSums::plus);
         self.accounts += rows.len() as u64;
         self.sums = self.sums.plus(sums);
-        self.followers.par_extend(rows.par_iter().map(|r| r.followers));
-        self.degree.par_extend(rows.par_iter().map(|r| r.followers + r.following));
+        self.followers.par_extend(rows.par_iter().map(|r| u64::from(r.followers)));
+        self.degree.par_extend(rows.par_iter().map(|r| u64::from(r.followers) + u64::from(r.following)));
         if self.latencies_ns.is_empty() {
             self.latencies_ns = latencies_ns;
         } else {
