@@ -177,6 +177,7 @@ impl PopulationParts {
         }
     }
 }
+
 /// [`super::stats::gini`] of one value per account, sorted on every thread.
 fn gini_of_unsorted(values: &mut [u64]) -> Option<f64> {
     values.par_sort_unstable();
