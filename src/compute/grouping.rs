@@ -12,7 +12,7 @@
 
 use rayon::prelude::*;
 
-use super::csr::{histogram, SharedOut};
+use super::csr::{histogram, split_mut, SharedOut};
 
 /// Keys per partition: 2^12 or more, so that there are at most ~4096 partitions.
 fn partition_shift(n: usize) -> u32 {
@@ -56,19 +56,46 @@ where
     A: Copy + Send + Sync,
     B: Copy + Send + Sync,
 {
+    let (chunk_keys, fill) = source_chunks(sources, a, b);
+    group_in_two_passes(n, &chunk_keys, fill)
+}
+
+/// Pass 1 alone for rows keyed by `sources[i]` (each < n): see [`group_columns_by_source`].
+pub(super) fn partition_columns_by_source<A, B>(n: usize, sources: &[u32], a: &[A], b: &[B]) -> Partitioned<A, B>
+where
+    A: Copy + Send + Sync,
+    B: Copy + Send + Sync,
+{
+    let (chunk_keys, fill) = source_chunks(sources, a, b);
+    partition_rows(n, &chunk_keys, fill)
+}
+
+/// One chunk of rows per thread, and the pass-1 filler that pushes a chunk's rows.
+#[allow(clippy::type_complexity)]
+fn source_chunks<'a, A, B>(
+    sources: &'a [u32],
+    a: &'a [A],
+    b: &'a [B],
+) -> (Vec<&'a [u32]>, impl Fn(usize, &mut Emit<'_, A, B>) + Sync + 'a)
+where
+    A: Copy + Sync,
+    B: Copy + Sync,
+{
     assert!(sources.len() == a.len() && a.len() == b.len());
     let chunk_len = sources.len().div_ceil(rayon::current_num_threads().max(1)).max(1);
     let chunk_keys: Vec<&[u32]> = sources.chunks(chunk_len).collect();
-    group_in_two_passes(n, &chunk_keys, |c, emit| {
-        let rows = c * chunk_len..(c * chunk_len + chunk_keys[c].len());
-        for ((&s, &x), &y) in sources[rows.clone()].iter().zip(&a[rows.clone()]).zip(&b[rows]) {
+    let fill = move |c: usize, emit: &mut Emit<'_, A, B>| {
+        let from = c * chunk_len;
+        let to = (from + chunk_len).min(sources.len());
+        for ((&s, &x), &y) in sources[from..to].iter().zip(&a[from..to]).zip(&b[from..to]) {
             emit.push(s, x, y);
         }
-    })
+    };
+    (chunk_keys, fill)
 }
 
 /// Pass 1's writer for one chunk: appends a row to its key's partition.
-struct Emit<'a, A, B> {
+pub(super) struct Emit<'a, A, B> {
     cursor: &'a mut [usize],
     shift: u32,
     keys: SharedOut<u32>,
@@ -105,6 +132,97 @@ where
     A: Copy + Send + Sync,
     B: Copy + Send + Sync,
 {
+    let mut rows = partition_rows(n, chunk_keys, fill);
+    rows.regions().into_par_iter().for_each_init(
+        || (Vec::<A>::new(), Vec::<B>::new(), Vec::<usize>::new()),
+        |(scratch_a, scratch_b, cursor), region| {
+            scratch_a.clear();
+            scratch_a.extend_from_slice(region.a);
+            scratch_b.clear();
+            scratch_b.extend_from_slice(region.b);
+            cursor.clear();
+            cursor.extend(region.list_starts());
+            for (i, &k) in region.keys.iter().enumerate() {
+                let slot = &mut cursor[k as usize - region.first_key];
+                region.a[*slot] = scratch_a[i];
+                region.b[*slot] = scratch_b[i];
+                *slot += 1;
+            }
+        },
+    );
+    (rows.offsets, rows.a, rows.b)
+}
+
+/// Rows after pass 1: each moved, stably, into the partition of its key (a range of
+/// `1 << shift` keys), with the offsets its key's list will have once grouped.
+pub(super) struct Partitioned<A, B> {
+    shift: u32,
+    /// `offsets[k]..offsets[k + 1]`: the rows of key k once grouped (and its partition's
+    /// rows are `partition_start[p]..partition_start[p + 1]`).
+    pub(super) offsets: Vec<usize>,
+    partition_start: Vec<usize>,
+    keys: Vec<u32>,
+    pub(super) a: Vec<A>,
+    pub(super) b: Vec<B>,
+}
+
+/// One partition of [`Partitioned`] rows, for pass 2 to lay out in place.
+pub(super) struct Region<'a, A, B> {
+    /// The partition's first key, and the index of its first row.
+    pub(super) first_key: usize,
+    pub(super) start: usize,
+    /// `offsets[first_key..=last_key + 1]`: absolute.
+    pub(super) offsets: &'a [usize],
+    /// The key of each row, in pass-1 order.
+    pub(super) keys: &'a [u32],
+    pub(super) a: &'a mut [A],
+    pub(super) b: &'a mut [B],
+}
+
+impl<A, B> Region<'_, A, B> {
+    /// Where each of the partition's lists starts, relative to the partition.
+    pub(super) fn list_starts(&self) -> impl Iterator<Item = usize> + '_ {
+        self.offsets[..self.offsets.len() - 1].iter().map(|&o| o - self.start)
+    }
+}
+
+impl<A: Send, B: Send> Partitioned<A, B> {
+    /// Keys per partition.
+    pub(super) fn keys_per_partition(&self) -> usize {
+        1 << self.shift
+    }
+
+    /// The partitions, each with its own rows to rearrange.
+    pub(super) fn regions(&mut self) -> Vec<Region<'_, A, B>> {
+        let Partitioned { shift, offsets, partition_start, keys, a, b } = self;
+        let n = offsets.len() - 1;
+        let a_parts = split_mut(a, partition_start);
+        let b_parts = split_mut(b, partition_start);
+        a_parts
+            .into_iter()
+            .zip(b_parts)
+            .enumerate()
+            .map(|(p, (a, b))| {
+                let (lo, hi) = (partition_start[p], partition_start[p + 1]);
+                let first_key = p << *shift;
+                let end_key = ((p + 1) << *shift).min(n);
+                Region { first_key, start: lo, offsets: &offsets[first_key..=end_key], keys: &keys[lo..hi], a, b }
+            })
+            .collect()
+    }
+}
+
+/// Pass 1 of the grouping: counts each chunk's keys, then moves every row (stably) into its
+/// key's partition.
+pub(super) fn partition_rows<A, B>(
+    n: usize,
+    chunk_keys: &[&[u32]],
+    fill: impl Fn(usize, &mut Emit<'_, A, B>) + Sync,
+) -> Partitioned<A, B>
+where
+    A: Copy + Send + Sync,
+    B: Copy + Send + Sync,
+{
     let rows: usize = chunk_keys.iter().map(|k| k.len()).sum();
     let histograms: Vec<Vec<u32>> = chunk_keys.par_iter().map(|keys| histogram(n, keys)).collect();
     let mut offsets = vec![0usize; n + 1];
@@ -125,50 +243,21 @@ where
     }
     drop(histograms);
 
-    let mut out_a: Vec<A> = Vec::with_capacity(rows);
-    let mut out_b: Vec<B> = Vec::with_capacity(rows);
-    let mut partitioned_keys: Vec<u32> = Vec::with_capacity(rows);
-    let (to_a, to_b, to_keys) =
-        (SharedOut(out_a.as_mut_ptr()), SharedOut(out_b.as_mut_ptr()), SharedOut(partitioned_keys.as_mut_ptr()));
+    let mut a: Vec<A> = Vec::with_capacity(rows);
+    let mut b: Vec<B> = Vec::with_capacity(rows);
+    let mut keys: Vec<u32> = Vec::with_capacity(rows);
+    let (to_a, to_b, to_keys) = (SharedOut(a.as_mut_ptr()), SharedOut(b.as_mut_ptr()), SharedOut(keys.as_mut_ptr()));
     cursors.par_iter_mut().enumerate().for_each(|(c, cursor)| {
         let mut emit = Emit { cursor, shift, keys: to_keys, a: to_a, b: to_b };
         fill(c, &mut emit);
     });
     // SAFETY: all `rows` slots of the three were written above.
     unsafe {
-        out_a.set_len(rows);
-        out_b.set_len(rows);
-        partitioned_keys.set_len(rows);
+        a.set_len(rows);
+        b.set_len(rows);
+        keys.set_len(rows);
     }
-
-    let (to_a, to_b) = (SharedOut(out_a.as_mut_ptr()), SharedOut(out_b.as_mut_ptr()));
-    (0..partitions).into_par_iter().for_each_init(
-        || (Vec::<A>::new(), Vec::<B>::new(), Vec::<usize>::new()),
-        |(scratch_a, scratch_b, cursor), p| {
-            let (lo, hi) = (partition_start[p], partition_start[p + 1]);
-            let first_key = p << shift;
-            // SAFETY: partition p's slots lo..hi are read and written by this task alone.
-            let (part_a, part_b) = unsafe {
-                (
-                    std::slice::from_raw_parts_mut(to_a.at(lo), hi - lo),
-                    std::slice::from_raw_parts_mut(to_b.at(lo), hi - lo),
-                )
-            };
-            scratch_a.clear();
-            scratch_a.extend_from_slice(part_a);
-            scratch_b.clear();
-            scratch_b.extend_from_slice(part_b);
-            cursor.clear();
-            cursor.extend(offsets[first_key..((p + 1) << shift).min(n)].iter().map(|&o| o - lo));
-            for (i, &k) in partitioned_keys[lo..hi].iter().enumerate() {
-                let slot = &mut cursor[k as usize - first_key];
-                part_a[*slot] = scratch_a[i];
-                part_b[*slot] = scratch_b[i];
-                *slot += 1;
-            }
-        },
-    );
-    (offsets, out_a, out_b)
+    Partitioned { shift, offsets, partition_start, keys, a, b }
 }
 
 #[cfg(test)]

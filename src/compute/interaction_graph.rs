@@ -2,12 +2,13 @@
 //!
 //! Events are kept as events (duplicates count), so the count of a pair is the number of
 //! events between them in that direction. Built like the follow graph: grouped by actor with
-//! a counting sort, each actor's list sorted and run-length counted; then transposed.
+//! each list sorted by target (`sorted_lists.rs`), then run-length counted; then transposed.
 
 use rayon::prelude::*;
 
-use super::csr::{group_by_source, offsets_of, split_mut};
+use super::csr::{offsets_of, split_mut};
 use super::grouping::transpose;
+use super::sorted_lists::group_sorted_lists;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct InteractionGraph {
@@ -27,9 +28,8 @@ pub struct InteractionGraph {
     pub events: u64,
 }
 
-/// Sorts one actor's targets; returns how many distinct targets the list holds.
-fn sort_list(list: &mut [u32]) -> usize {
-    list.sort_unstable();
+/// How many distinct targets a sorted list holds.
+fn distinct(list: &[u32]) -> usize {
     list.iter().zip(list.iter().skip(1)).filter(|(a, b)| a != b).count() + usize::from(!list.is_empty())
 }
 
@@ -54,10 +54,10 @@ type CountedCsr = (Vec<usize>, Vec<u32>, Vec<u64>);
 /// Takes the columns by value so each is freed as soon as it has been used.
 fn group_counted(n: usize, own: Vec<u32>, other: Vec<u32>) -> CountedCsr {
     // Only the targets are grouped (4 bytes an event); counts come from runs once sorted.
-    let mut grouped = group_by_source(n, &own, &other);
+    let no_payload = vec![(); own.len()];
+    let grouped = group_sorted_lists(n, &own, &other, &no_payload, |list, _| distinct(list));
     drop((other, own));
-    let distinct: Vec<usize> = grouped.lists_mut().into_par_iter().map(sort_list).collect();
-    let offsets = offsets_of(&distinct);
+    let offsets = offsets_of(&grouped.finished);
     let pairs = *offsets.last().expect("offsets start at 0");
     let (mut targets, mut counts) = (vec![0u32; pairs], vec![0u64; pairs]);
     split_mut(&mut targets, &offsets)
@@ -65,7 +65,7 @@ fn group_counted(n: usize, own: Vec<u32>, other: Vec<u32>) -> CountedCsr {
         .zip(split_mut(&mut counts, &offsets))
         .enumerate()
         .with_min_len(1024)
-        .for_each(|(a, (t, c))| count_runs(&grouped.items[grouped.offsets[a]..grouped.offsets[a + 1]], t, c));
+        .for_each(|(a, (t, c))| count_runs(&grouped.targets[grouped.offsets[a]..grouped.offsets[a + 1]], t, c));
     (offsets, targets, counts)
 }
 

@@ -22,6 +22,7 @@ pub mod keyed_bucket;
 pub mod maybe_f64;
 pub mod population;
 pub mod reach;
+pub mod sorted_lists;
 pub mod stats;
 pub mod universe;
 
