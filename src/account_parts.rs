@@ -8,6 +8,7 @@
 
 use std::ops::Range;
 
+use parquet::basic::Compression;
 use rayon::prelude::*;
 
 use crate::compute::account_metrics::AccountRow;
@@ -28,6 +29,7 @@ pub(crate) struct AccountParts<'a> {
     types: &'a AccountTypes,
     parts: Vec<Range<usize>>,
     table: TableEntry,
+    codec: Compression,
     /// Rows of the accounts `pending_start..` not yet written.
     pending: Vec<AccountRow>,
     pending_start: usize,
@@ -42,11 +44,13 @@ impl<'a> AccountParts<'a> {
         id_type: IdType,
         keys: &'a [u64],
         types: &'a AccountTypes,
+        codec: Compression,
     ) -> Result<AccountParts<'a>> {
         runtime.block_on(retract(out))?;
         Ok(AccountParts {
             runtime,
             out,
+            codec,
             id_type,
             keys,
             types,
@@ -84,7 +88,7 @@ impl<'a> AccountParts<'a> {
                 let rows = &self.pending[range.start - self.pending_start..range.end - self.pending_start];
                 let batch =
                     tables::account_metrics(self.id_type, &self.keys[range.clone()], self.types, range.start, rows)?;
-                let bytes = encode_parquet(ACCOUNT_METRICS, &batch)?;
+                let bytes = encode_parquet(ACCOUNT_METRICS, &batch, self.codec)?;
                 let object = self.runtime.block_on(write_table(
                     self.out,
                     ACCOUNT_METRICS,
@@ -157,7 +161,8 @@ mod tests {
         let runtime = crate::io::runtime(1).unwrap();
         let write = |url: &str, pushes: &[usize]| {
             let out = store::open(url, &StorageOptions::default()).unwrap();
-            let mut parts = AccountParts::start(&runtime, &out, IdType::Int64, &keys, &types).unwrap();
+            let mut parts =
+                AccountParts::start(&runtime, &out, IdType::Int64, &keys, &types, Compression::SNAPPY).unwrap();
             let mut at = 0;
             for &end in pushes.iter().chain([&n]) {
                 parts.push(rows[at..end].to_vec()).unwrap();

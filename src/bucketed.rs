@@ -102,7 +102,14 @@ pub(crate) fn compute(
     let swept = reporter.stage(
         "buckets",
         || {
-            let table = AccountParts::start(&engine.runtime, out, scans.id_type, ids.universe.keys(), &types)?;
+            let table = AccountParts::start(
+                &engine.runtime,
+                out,
+                scans.id_type,
+                ids.universe.keys(),
+                &types,
+                job.compression.codec(),
+            )?;
             let source = match &spill {
                 Some(spill) => Source::Spilled {
                     spill,

@@ -39,6 +39,44 @@ pub enum LogFormat {
     Json,
 }
 
+/// How the result tables are compressed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TableCompression {
+    /// Fast to write and read, and what most Parquet writers (Spark, DuckDB, pyarrow) use.
+    #[default]
+    Snappy,
+    /// Level 1: about two thirds of snappy's bytes, slower to write.
+    Zstd,
+    /// LZ4_RAW: fast; readers older than parquet-format 2.9 cannot read it.
+    Lz4,
+    /// Uncompressed.
+    None,
+}
+
+impl TableCompression {
+    /// The Parquet codec.
+    pub fn codec(self) -> parquet::basic::Compression {
+        use parquet::basic::{Compression, ZstdLevel};
+        match self {
+            TableCompression::Snappy => Compression::SNAPPY,
+            TableCompression::Zstd => Compression::ZSTD(ZstdLevel::try_new(1).expect("a valid level")),
+            TableCompression::Lz4 => Compression::LZ4_RAW,
+            TableCompression::None => Compression::UNCOMPRESSED,
+        }
+    }
+
+    /// Its name in job files and the manifest.
+    pub fn name(self) -> &'static str {
+        match self {
+            TableCompression::Snappy => "snappy",
+            TableCompression::Zstd => "zstd",
+            TableCompression::Lz4 => "lz4",
+            TableCompression::None => "none",
+        }
+    }
+}
+
 #[derive(Debug, Default, Args)]
 pub struct RunArgs {
     /// A job file (TOML); flags given here override its values.
@@ -92,6 +130,9 @@ pub struct RunArgs {
     /// Also write OUT/report.html (the page `reciprocity report` renders).
     #[arg(long)]
     pub report: bool,
+    /// How the result tables are compressed [default: snappy].
+    #[arg(long, value_enum)]
+    pub compression: Option<TableCompression>,
     /// How progress and the end-of-run report are written to stderr [default: text].
     #[arg(long, value_enum)]
     pub log_format: Option<LogFormat>,

@@ -10,7 +10,7 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDate};
 use serde::Deserialize;
 
-use crate::cli::{LogFormat, RunArgs};
+use crate::cli::{LogFormat, RunArgs, TableCompression};
 use crate::error::{Error, Result};
 use crate::store::StorageOptions;
 
@@ -106,6 +106,8 @@ pub struct Job {
     pub overwrite: bool,
     /// Also write OUT/report.html.
     pub report: bool,
+    /// The result tables' Parquet compression.
+    pub compression: TableCompression,
     pub threads: Option<usize>,
     pub log_format: LogFormat,
     pub storage: StorageOptions,
@@ -150,6 +152,7 @@ struct OutputSection {
     out: Option<String>,
     overwrite: Option<bool>,
     report: Option<bool>,
+    compression: Option<TableCompression>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -269,6 +272,7 @@ impl Job {
             run_date,
             overwrite: args.overwrite || file.output.overwrite.unwrap_or(false),
             report: args.report || file.output.report.unwrap_or(false),
+            compression: args.compression.or(file.output.compression).unwrap_or_default(),
             threads: args.threads.or(file.run.threads),
             log_format: args.log_format.or(file.run.log_format).unwrap_or(LogFormat::Text),
             storage,
@@ -453,5 +457,19 @@ mod tests {
         a.brands = vec!["18446744073709551615".into(), "-4".into()];
         let job = Job::from_args(&a).unwrap();
         assert_eq!(job.params.brands, vec![u64::MAX as i128, -4]);
+    }
+
+    #[test]
+    fn compression_defaults_to_snappy_and_is_set_by_file_or_flag() {
+        let mut a = args();
+        assert_eq!(Job::from_args(&a).unwrap().compression, TableCompression::Snappy);
+        a.set = vec!["output.compression=\"zstd\"".into()];
+        assert_eq!(Job::from_args(&a).unwrap().compression, TableCompression::Zstd);
+        a.compression = Some(TableCompression::None);
+        assert_eq!(Job::from_args(&a).unwrap().compression, TableCompression::None);
+        a.compression = None;
+        a.set = vec!["output.compression=\"gzip\"".into()];
+        let err = Job::from_args(&a).unwrap_err().to_string();
+        assert!(err.contains("gzip"), "{err}");
     }
 }

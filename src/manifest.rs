@@ -24,6 +24,8 @@ pub struct Manifest {
     pub started_at: String,
     pub finished_at: String,
     pub output: String,
+    /// The result tables' Parquet compression.
+    pub compression: &'static str,
     pub id_type: String,
     pub inputs: BTreeMap<String, InputDescription>,
     pub parameters: Parameters,
@@ -62,6 +64,7 @@ impl Manifest {
             started_at: stamp(started_at),
             finished_at: stamp(chrono::Utc::now()),
             output: out.url(),
+            compression: job.compression.name(),
             id_type: id_type.to_string(),
             inputs: scans.all().map(|s| (s.dataset.clone(), describe(s))).collect(),
             parameters: Parameters::of(job),

@@ -46,13 +46,14 @@ pub(crate) fn publish(
         // bytes cannot depend on how the rows were computed (a bucketed run has written it).
         let account_metrics = match accounts {
             AccountTable::Rows(rows) => {
-                let mut parts = AccountParts::start(&engine.runtime, out, id_type, keys, &types)?;
+                let mut parts =
+                    AccountParts::start(&engine.runtime, out, id_type, keys, &types, job.compression.codec())?;
                 parts.push(rows)?;
                 parts.finish()?
             }
             AccountTable::Written(table) => table,
         };
-        let mut written = write_tables(&engine.runtime, out, &batches)?;
+        let mut written = write_tables(&engine.runtime, out, &batches, job.compression.codec())?;
         written.insert(tables::ACCOUNT_METRICS.to_string(), account_metrics);
         Ok::<_, Error>(written)
     };

@@ -122,6 +122,68 @@ fn a_completed_out_is_refused_without_overwrite() {
     assert!(run(&refs(&args)).status.success());
 }
 
+/// Every table's values of the run in `out`, read back, by table.
+fn table_values(out: &Path) -> Vec<(String, Vec<RecordBatch>)> {
+    reciprocity::TABLES
+        .iter()
+        .filter_map(|t| {
+            let part = std::fs::read_dir(out.join(t)).ok()?.next()?.ok()?.path();
+            let reader =
+                parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(part).ok()?)
+                    .ok()?
+                    .build()
+                    .ok()?;
+            Some((t.to_string(), reader.collect::<Result<Vec<_>, _>>().ok()?))
+        })
+        .collect()
+}
+
+/// The codec of the first column chunk of each table of the run in `out`.
+fn table_codecs(out: &Path) -> Vec<parquet::basic::Compression> {
+    reciprocity::TABLES
+        .iter()
+        .filter_map(|t| {
+            let part = std::fs::read_dir(out.join(t)).ok()?.next()?.ok()?.path();
+            let reader = parquet::file::reader::SerializedFileReader::new(std::fs::File::open(part).ok()?).ok()?;
+            let metadata = parquet::file::reader::FileReader::metadata(&reader).clone();
+            Some(metadata.row_group(0).column(0).compression())
+        })
+        .collect()
+}
+
+#[test]
+fn compression_changes_the_bytes_never_the_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs: Vec<(PathBuf, Vec<parquet::basic::Compression>)> = [None, Some("zstd"), Some("none")]
+        .into_iter()
+        .map(|codec| {
+            let out = dir.path().join(codec.unwrap_or("default"));
+            let mut args = sample_args(&out);
+            if let Some(codec) = codec {
+                args.extend(["--compression".into(), codec.into()]);
+            }
+            let o = run(&refs(&args));
+            assert!(o.status.success(), "{}", stderr(&o));
+            let codecs = table_codecs(&out);
+            (out, codecs)
+        })
+        .collect();
+    let zstd = parquet::basic::Compression::ZSTD(parquet::basic::ZstdLevel::try_new(1).unwrap());
+    let want = [parquet::basic::Compression::SNAPPY, zstd, parquet::basic::Compression::UNCOMPRESSED];
+    for ((out, codecs), want) in runs.iter().zip(want) {
+        assert!(!codecs.is_empty() && codecs.iter().all(|&c| c == want), "{out:?}: {codecs:?}");
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(runs[1].0.join("_manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["compression"], "zstd");
+    let values = table_values(&runs[0].0);
+    assert!(values.len() >= 4, "{} tables", values.len());
+    for (out, _) in &runs[1..] {
+        assert_ne!(table_bytes(out), table_bytes(&runs[0].0));
+        assert_eq!(table_values(out), values);
+    }
+}
+
 #[test]
 fn json_logs_carry_run_id_stage_and_durations() {
     let dir = tempfile::tempdir().unwrap();

@@ -23,6 +23,12 @@ use population::{FollowRows, Kind};
 
 const DATASETS: [&str; 3] = ["follows", "interactions", "accounts"];
 
+/// Generated inputs are zstd-compressed (level 1), as warehouse exports usually are; fixed,
+/// so that a seed always gives the same bytes (and the benchmark's inputs never change).
+fn input_codec() -> parquet::basic::Compression {
+    crate::cli::TableCompression::Zstd.codec()
+}
+
 /// A population by account index: ids, brand flags, follow and interaction rows (the next
 /// night of a population, which is evolved in memory).
 pub struct Population {
@@ -100,8 +106,8 @@ fn write_fresh(
         .map(|(i, blocks)| {
             let follows_name = format!("follows/part-{i:05}");
             let events_name = format!("interactions/part-{i:05}");
-            let mut follows = ObjectWriter::create(runtime, out, &follows_name)?;
-            let mut events = ObjectWriter::create(runtime, out, &events_name)?;
+            let mut follows = ObjectWriter::create(runtime, out, &follows_name, input_codec())?;
+            let mut events = ObjectWriter::create(runtime, out, &events_name, input_codec())?;
             let (mut follow_rows, mut event_rows) = (0u64, 0u64);
             for b in blocks.clone() {
                 let block = model.block(b);
@@ -151,7 +157,7 @@ fn write_population(
             true => follows_batch(&p.ids, follows, range.clone())?,
             false => interactions_batch(&p.ids, events, range.clone())?,
         };
-        let mut writer = ObjectWriter::create(runtime, out, name)?;
+        let mut writer = ObjectWriter::create(runtime, out, name, input_codec())?;
         writer.write(&batch)?;
         writer.finish()
     })?;
@@ -179,7 +185,7 @@ fn write_accounts(
             ("account_type", Arc::new(types) as ArrayRef),
         ])
         .map_err(|e| Error::internal("building accounts", e))?;
-        let mut writer = ObjectWriter::create(runtime, out, &format!("accounts/part-{i:05}"))?;
+        let mut writer = ObjectWriter::create(runtime, out, &format!("accounts/part-{i:05}"), input_codec())?;
         writer.write(&batch)?;
         writer.finish()
     })

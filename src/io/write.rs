@@ -18,7 +18,7 @@ use object_store::buffered::BufWriter;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, ZstdLevel};
+use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 use parquet::schema::types::ColumnPath;
 use serde::Serialize;
@@ -70,13 +70,11 @@ pub async fn remove_unlisted(out: &Location, tables: &[&str], keep: &BTreeSet<St
     Ok(removed)
 }
 
-/// How every Parquet object of ours is encoded. Dictionaries only where values repeat
-/// (strings such as camp and account_type): on ids, counts and ratios the writer would build
-/// one, find it too big and fall back, per page.
-fn writer_properties(schema: &arrow_schema::Schema) -> WriterProperties {
-    let mut properties = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("valid level")))
-        .set_dictionary_enabled(false);
+/// How every Parquet object of ours is encoded, compressed with `codec`. Dictionaries only
+/// where values repeat (strings such as camp and account_type): on ids, counts and ratios the
+/// writer would build one, find it too big and fall back, per page.
+fn writer_properties(schema: &arrow_schema::Schema, codec: Compression) -> WriterProperties {
+    let mut properties = WriterProperties::builder().set_compression(codec).set_dictionary_enabled(false);
     for field in schema.fields() {
         if matches!(field.data_type(), arrow_schema::DataType::Utf8) {
             properties = properties.set_column_dictionary_enabled(ColumnPath::from(field.name().as_str()), true);
@@ -86,9 +84,9 @@ fn writer_properties(schema: &arrow_schema::Schema) -> WriterProperties {
 }
 
 /// Encodes a table as one Parquet file in memory (CPU work, no I/O).
-pub fn encode_parquet(table: &str, batch: &RecordBatch) -> Result<Bytes> {
+pub fn encode_parquet(table: &str, batch: &RecordBatch, codec: Compression) -> Result<Bytes> {
     let mut buffer = Vec::new();
-    let mut writer = ArrowWriter::try_new(&mut buffer, batch.schema(), Some(writer_properties(&batch.schema())))
+    let mut writer = ArrowWriter::try_new(&mut buffer, batch.schema(), Some(writer_properties(&batch.schema(), codec)))
         .map_err(|e| Error::internal(format!("encoding table {table}"), e))?;
     writer
         .write(batch)
@@ -126,11 +124,17 @@ pub struct ObjectWriter {
     path: Path,
     store: Arc<dyn ObjectStore>,
     writer: Option<ArrowWriter<std::io::BufWriter<UploadSink>>>,
+    codec: Compression,
 }
 
 impl ObjectWriter {
     /// Will write `OUT/<name>.parquet`, with the schema of the first batch.
-    pub fn create(runtime: &tokio::runtime::Runtime, out: &Location, name: &str) -> Result<ObjectWriter> {
+    pub fn create(
+        runtime: &tokio::runtime::Runtime,
+        out: &Location,
+        name: &str,
+        codec: Compression,
+    ) -> Result<ObjectWriter> {
         let path = out.child(&format!("{name}.parquet"));
         let display = out.display(&path);
         Ok(ObjectWriter {
@@ -139,6 +143,7 @@ impl ObjectWriter {
             path,
             store: Arc::clone(&out.store),
             writer: None,
+            codec,
         })
     }
 
@@ -156,7 +161,7 @@ impl ObjectWriter {
                 runtime: self.runtime.clone(),
                 upload: BufWriter::new(Arc::clone(&self.store), self.path.clone()),
             };
-            let properties = writer_properties(&batch.schema());
+            let properties = writer_properties(&batch.schema(), self.codec);
             let writer = ArrowWriter::try_new(
                 std::io::BufWriter::with_capacity(UPLOAD_CHUNK, sink),
                 batch.schema(),
@@ -241,6 +246,7 @@ pub fn write_tables(
     runtime: &tokio::runtime::Runtime,
     out: &Location,
     batches: &[(&str, RecordBatch)],
+    codec: Compression,
 ) -> Result<BTreeMap<String, TableEntry>> {
     use rayon::prelude::*;
     // Large tables are cut into consecutive parts encoded in parallel (one encoder is
@@ -256,7 +262,9 @@ pub fn write_tables(
         .collect();
     let encoded: Vec<_> = parts
         .par_iter()
-        .map(|(name, i, batch)| encode_parquet(name, batch).map(|bytes| (*name, *i, batch.num_rows() as u64, bytes)))
+        .map(|(name, i, batch)| {
+            encode_parquet(name, batch, codec).map(|bytes| (*name, *i, batch.num_rows() as u64, bytes))
+        })
         .collect::<Result<_>>()?;
     runtime.block_on(async {
         let mut written: BTreeMap<String, TableEntry> = BTreeMap::new();
