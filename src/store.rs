@@ -52,10 +52,17 @@ pub struct Location {
     pub path: Path,
     /// `scheme://bucket` (or empty for local paths): prefix of every displayed object name.
     base: String,
+    /// Whether the store is the local file system (object paths are then absolute paths).
+    local: bool,
 }
 
 impl Location {
     /// The user-facing name of an object in this store, e.g. `s3://bucket/a/b.parquet`.
+    /// The local file holding the object at `path`, if the store is the local file system.
+    pub fn local_file(&self, path: &Path) -> Option<std::path::PathBuf> {
+        self.local.then(|| std::path::Path::new("/").join(path.as_ref()))
+    }
+
     pub fn display(&self, path: &Path) -> String {
         format!("{}/{}", self.base, path)
     }
@@ -181,7 +188,7 @@ pub fn open(url: &str, options: &StorageOptions) -> Result<Location> {
         }
     };
     let base = format!("{}://{}", parsed.scheme(), parsed.host_str().unwrap_or_default());
-    Ok(Location { store, path, base })
+    Ok(Location { store, path, base, local: false })
 }
 
 fn open_local(fs_path: &std::path::Path, url: &str) -> Result<Location> {
@@ -190,7 +197,7 @@ fn open_local(fs_path: &std::path::Path, url: &str) -> Result<Location> {
     let absolute = without_dot_segments(&absolute);
     let path =
         Path::from_absolute_path(&absolute).map_err(|e| Error::Url { url: url.to_string(), reason: e.to_string() })?;
-    Ok(Location { store: Arc::new(LocalFileSystem::new()), path, base: String::new() })
+    Ok(Location { store: Arc::new(LocalFileSystem::new()), path, base: String::new(), local: true })
 }
 
 /// Resolves `.` and `..` lexically: object_store paths may not contain them, and an output

@@ -102,7 +102,8 @@ pub(crate) async fn open_row_group(
     let object = &scan.objects[object_index];
     let present: Vec<usize> = object.fields.iter().flatten().copied().collect();
     let mask = ProjectionMask::roots(object.metadata.parquet_schema(), present);
-    let reader = ObjectReader::new(Arc::clone(&scan.location.store), object.path.clone(), object.size);
+    let reader = ObjectReader::new(Arc::clone(&scan.location.store), object.path.clone(), object.size)
+        .with_local_file(scan.location.local_file(&object.path));
     ParquetRecordBatchStreamBuilder::new_with_metadata(reader, object.metadata.clone())
         .with_projection(mask)
         .with_row_groups(vec![row_group])
