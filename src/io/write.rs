@@ -85,14 +85,29 @@ fn writer_properties(schema: &arrow_schema::Schema, codec: Compression) -> Write
 
 /// Encodes a table as one Parquet file in memory (CPU work, no I/O).
 pub fn encode_parquet(table: &str, batch: &RecordBatch, codec: Compression) -> Result<Bytes> {
-    let mut buffer = Vec::new();
-    let mut writer = ArrowWriter::try_new(&mut buffer, batch.schema(), Some(writer_properties(&batch.schema(), codec)))
-        .map_err(|e| Error::internal(format!("encoding table {table}"), e))?;
-    writer
-        .write(batch)
-        .and_then(|_| writer.close().map(|_| ()))
-        .map_err(|e| Error::internal(format!("encoding table {table}"), e))?;
-    Ok(Bytes::from(buffer))
+    encode_parquet_batches(table, [Ok(batch.clone())], codec)
+}
+
+/// Encodes a table handed over as consecutive batches of one schema (at least one) as one
+/// Parquet file in memory. The bytes are those of the batches concatenated: the writer cuts
+/// pages by size, in mini-batches of 1024 rows, whatever the batches.
+pub fn encode_parquet_batches(
+    table: &str,
+    batches: impl IntoIterator<Item = Result<RecordBatch>>,
+    codec: Compression,
+) -> Result<Bytes> {
+    let failed = |e: parquet::errors::ParquetError| Error::internal(format!("encoding table {table}"), e);
+    let mut writer: Option<ArrowWriter<Vec<u8>>> = None;
+    for batch in batches {
+        let batch = batch?;
+        if writer.is_none() {
+            let properties = writer_properties(&batch.schema(), codec);
+            writer = Some(ArrowWriter::try_new(Vec::new(), batch.schema(), Some(properties)).map_err(failed)?);
+        }
+        writer.as_mut().expect("created above").write(&batch).map_err(failed)?;
+    }
+    let writer = writer.ok_or_else(|| Error::internal(format!("encoding table {table}"), "no batch to encode"))?;
+    Ok(Bytes::from(writer.into_inner().map_err(failed)?))
 }
 
 /// Bytes handed to the upload at a time.
