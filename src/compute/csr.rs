@@ -1,8 +1,9 @@
 //! Adjacency lists in CSR form: rows grouped by source, and the list-wise edits on them.
 //!
 //! Sorting 35M edges by a 64-bit key is the obvious way to build adjacency lists, and the
-//! slow one. Rows only need grouping by source (a stable counting sort, `grouping.rs`), after
-//! which each source's short list is sorted on its own, in cache.
+//! slow one. Rows only need grouping by source (a stable counting sort, `grouping.rs`), and
+//! lists sorted by target are sorted a cache-sized partition of sources at a time
+//! (`sorted_lists.rs`).
 
 pub use super::grouping::group_columns_by_source;
 
