@@ -133,23 +133,7 @@ where
     B: Copy + Send + Sync,
 {
     let mut rows = partition_rows(n, chunk_keys, fill);
-    rows.regions().into_par_iter().for_each_init(
-        || (Vec::<A>::new(), Vec::<B>::new(), Vec::<usize>::new()),
-        |(scratch_a, scratch_b, cursor), region| {
-            scratch_a.clear();
-            scratch_a.extend_from_slice(region.a);
-            scratch_b.clear();
-            scratch_b.extend_from_slice(region.b);
-            cursor.clear();
-            cursor.extend(region.list_starts());
-            for (i, &k) in region.keys.iter().enumerate() {
-                let slot = &mut cursor[k as usize - region.first_key];
-                region.a[*slot] = scratch_a[i];
-                region.b[*slot] = scratch_b[i];
-                *slot += 1;
-            }
-        },
-    );
+    rows.regions().into_par_iter().for_each_init(PlaceScratch::default, |scratch, mut region| region.place(scratch));
     (rows.offsets, rows.a, rows.b)
 }
 
@@ -179,10 +163,39 @@ pub(super) struct Region<'a, A, B> {
     pub(super) b: &'a mut [B],
 }
 
-impl<A, B> Region<'_, A, B> {
+/// Working space of [`Region::place`], reused by one thread.
+pub(super) struct PlaceScratch<A, B> {
+    a: Vec<A>,
+    b: Vec<B>,
+    cursor: Vec<usize>,
+}
+
+impl<A, B> Default for PlaceScratch<A, B> {
+    fn default() -> Self {
+        PlaceScratch { a: Vec::new(), b: Vec::new(), cursor: Vec::new() }
+    }
+}
+
+impl<A: Copy, B: Copy> Region<'_, A, B> {
     /// Where each of the partition's lists starts, relative to the partition.
     pub(super) fn list_starts(&self) -> impl Iterator<Item = usize> + '_ {
         self.offsets[..self.offsets.len() - 1].iter().map(|&o| o - self.start)
+    }
+
+    /// Pass 2: lays the partition's rows out by key, stably, within the partition.
+    pub(super) fn place(&mut self, scratch: &mut PlaceScratch<A, B>) {
+        scratch.a.clear();
+        scratch.a.extend_from_slice(self.a);
+        scratch.b.clear();
+        scratch.b.extend_from_slice(self.b);
+        scratch.cursor.clear();
+        scratch.cursor.extend(self.list_starts());
+        for (i, &k) in self.keys.iter().enumerate() {
+            let slot = &mut scratch.cursor[k as usize - self.first_key];
+            self.a[*slot] = scratch.a[i];
+            self.b[*slot] = scratch.b[i];
+            *slot += 1;
+        }
     }
 }
 

@@ -12,7 +12,7 @@
 
 use rayon::prelude::*;
 
-use super::grouping::{partition_columns_by_source, Region};
+use super::grouping::{partition_columns_by_source, PlaceScratch, Region};
 
 /// Lists grouped by source and sorted by target, as `finish` left them: source s's items
 /// are `offsets[s]..offsets[s + 1]`.
@@ -65,16 +65,18 @@ fn radix_sort_bits(data: &mut Vec<u64>, spare: &mut Vec<u64>, low: u32, high: u3
     }
 }
 
-/// Scratch of one thread: packed rows, the radix sort's second buffer, a copy of payloads.
+/// Scratch of one thread: packed rows, the radix sort's second buffer, a copy of payloads,
+/// and the fallback's placement space.
 struct Scratch<B> {
     packed: Vec<u64>,
     spare: Vec<u64>,
     payload: Vec<B>,
+    place: PlaceScratch<u32, B>,
 }
 
 impl<B> Default for Scratch<B> {
     fn default() -> Self {
-        Scratch { packed: Vec::new(), spare: Vec::new(), payload: Vec::new() }
+        Scratch { packed: Vec::new(), spare: Vec::new(), payload: Vec::new(), place: PlaceScratch::default() }
     }
 }
 
@@ -87,7 +89,7 @@ fn sort_region<B: Copy>(region: &mut Region<'_, u32, B>, target_bits: u32, scrat
     if source_bits + target_bits + row_bits > 64 {
         return false;
     }
-    let Scratch { packed, spare, payload } = scratch;
+    let Scratch { packed, spare, payload, .. } = scratch;
     packed.clear();
     packed.extend(region.keys.iter().zip(region.a.iter()).enumerate().map(|(i, (&k, &t))| {
         (((k as usize - region.first_key) as u64) << (target_bits + row_bits)) | (u64::from(t) << row_bits) | i as u64
@@ -106,17 +108,8 @@ fn sort_region<B: Copy>(region: &mut Region<'_, u32, B>, target_bits: u32, scrat
 /// The fallback of [`sort_region`]: rows placed by source, then each list sorted by target
 /// as packed (target, place in list) integers.
 fn place_then_sort_lists<B: Copy>(region: &mut Region<'_, u32, B>, scratch: &mut Scratch<B>) {
-    let Scratch { packed, payload, .. } = scratch;
-    let targets: Vec<u32> = region.a.to_vec();
-    payload.clear();
-    payload.extend_from_slice(region.b);
-    let mut cursor: Vec<usize> = region.list_starts().collect();
-    for (i, &k) in region.keys.iter().enumerate() {
-        let slot = &mut cursor[k as usize - region.first_key];
-        region.a[*slot] = targets[i];
-        region.b[*slot] = payload[i];
-        *slot += 1;
-    }
+    let Scratch { packed, payload, place, .. } = scratch;
+    region.place(place);
     let starts: Vec<usize> = region.list_starts().chain([region.a.len()]).collect();
     for w in starts.windows(2) {
         let (list, times) = (&mut region.a[w[0]..w[1]], &mut region.b[w[0]..w[1]]);
