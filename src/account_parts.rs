@@ -36,7 +36,8 @@ pub(crate) struct AccountParts<'a> {
 }
 
 /// Rows per Arrow batch of a part: 4096 rows of 160 bytes stay in L2 while every column is
-/// read from them, and a multiple of the writer's 1024-row mini-batches.
+/// read from them. Blocks are cut by row index, so a part's bytes never depend on threads or
+/// on how the rows were computed.
 const ROW_BLOCK: usize = 4096;
 
 impl<'a> AccountParts<'a> {

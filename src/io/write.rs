@@ -89,8 +89,9 @@ pub fn encode_parquet(table: &str, batch: &RecordBatch, codec: Compression) -> R
 }
 
 /// Encodes a table handed over as consecutive batches of one schema (at least one) as one
-/// Parquet file in memory. The bytes are those of the batches concatenated: the writer cuts
-/// pages by size, in mini-batches of 1024 rows, whatever the batches.
+/// Parquet file in memory. Its values are those of the batches concatenated; its bytes also
+/// depend on where the batches are cut (levels and page boundaries are encoded per batch),
+/// so callers cut by row index only.
 pub fn encode_parquet_batches(
     table: &str,
     batches: impl IntoIterator<Item = Result<RecordBatch>>,
