@@ -2,9 +2,9 @@
 //!
 //! Built by grouping edges by follower with each list sorted by followee
 //! (`sorted_lists.rs`), then de-duplicating each list while it is in cache: a duplicate
-//! collapses to one edge with the earliest non-null `created_at`. The followers side is the transpose, stable, so
-//! every list in both directions is sorted by account — the per-account pass walks them as
-//! sorted merges instead of looking edges up.
+//! collapses to one edge with the earliest non-null `created_at`. The followers side is the
+//! transpose, stable, so every list in both directions is sorted by account — the
+//! per-account pass walks them as sorted merges instead of looking edges up.
 
 use super::csr::keep_list_prefixes;
 use super::grouping::transpose;
