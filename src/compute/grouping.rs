@@ -8,7 +8,7 @@
 //! thread's scratch copy, writing only inside that partition's region. Both passes are stable,
 //! so a transpose of a sorted CSR comes out sorted. Measured on 38M synthetic edges over 1M
 //! accounts: 0.72-0.79 s in one pass, 0.41-0.46 s in two; grouping 35M follow rows by
-//! follower, 0.37-0.72 s → 0.2 s. Pass 1 is also offered alone ([`Partitioned`]), for
+//! follower, 0.37-0.72 s → 0.2 s. Pass 1 is also offered alone (`Partitioned`), for
 //! `sorted_lists.rs` to lay each partition out its own way.
 
 use rayon::prelude::*;
