@@ -137,9 +137,12 @@ def main():
         # always be the one that does.
         order = list(cases.items())
         random.Random(round_).shuffle(order)
+        previous = "nothing"
         for name, make in order:
             results[name].append(timed([str(c) for c in make()], env=env))
-            print(f"round {round_ + 1}: {name}: {results[name][-1][0]:.2f} s", file=sys.stderr)
+            # What ran just before explains much of a round's time (docs/benchmarks.md, runs H-J).
+            print(f"round {round_ + 1}: {name}: {results[name][-1][0]:.2f} s (after {previous})", file=sys.stderr)
+            previous = name
 
     mismatches = compare(work / "full", work / "duckdb-full")
     med = {name: (statistics.median(s for s, _ in r), max(m for _, m in r)) for name, r in results.items()}
