@@ -57,12 +57,12 @@ pub struct Location {
 }
 
 impl Location {
-    /// The user-facing name of an object in this store, e.g. `s3://bucket/a/b.parquet`.
     /// The local file holding the object at `path`, if the store is the local file system.
     pub fn local_file(&self, path: &Path) -> Option<std::path::PathBuf> {
         self.local.then(|| std::path::Path::new("/").join(path.as_ref()))
     }
 
+    /// The user-facing name of an object in this store, e.g. `s3://bucket/a/b.parquet`.
     pub fn display(&self, path: &Path) -> String {
         format!("{}/{}", self.base, path)
     }
