@@ -344,7 +344,7 @@ fn sweep(
 
         if let (Some((rows, sums, duplicates)), Some((out, inward))) = (&mut swept.changes, previous) {
             let before = FollowGraph::from_halves(size, out, inward);
-            let (changed, bucket_sums) = follow_changes(&Tonight { graph: &follows, accounts: tonight }, &before, None);
+            let (changed, bucket_sums) = follow_changes(&Tonight { graph: &follows, accounts: tonight }, &before);
             rows.extend(changed.into_iter().map(|r| ChangeRow { account: r.account + start as u32, ..r }));
             sums.add(&bucket_sums);
             *duplicates += before.duplicates_removed;

@@ -300,7 +300,11 @@ fn compute_in_memory(
                 "changes",
                 || {
                     let (previous, dropped) = streaming::read_previous_night(engine, scan, &universe)?;
-                    Ok::<_, Error>((Some(compare_nights(&universe, &follow_graph, previous)), Some(dropped)))
+                    let mutual_dyads = stats.population.mutual_dyads;
+                    Ok::<_, Error>((
+                        Some(compare_nights(&universe, &follow_graph, mutual_dyads, previous)),
+                        Some(dropped),
+                    ))
                 },
                 |(c, _)| {
                     let c = c.as_ref().expect("compared");

@@ -104,7 +104,7 @@ pub fn keyed_bucket(bucket: KeyedBucket, brands: &[u64], rule: &CampRule) -> Key
     let changes = previous.map(|(out, inward)| {
         let before = FollowGraph::from_halves(n, half(out, false), half(inward, false));
         // Accounts absent tonight have no rows tonight, so their lists are empty already.
-        let (changed, sums) = follow_changes(&Tonight { graph: &follows, accounts: n }, &before, None);
+        let (changed, sums) = follow_changes(&Tonight { graph: &follows, accounts: n }, &before);
         let keys = changed.iter().map(|r| own.keys()[r.account as usize]).collect();
         (keys, changed, sums, before.duplicates_removed)
     });

@@ -20,6 +20,7 @@ pub mod interaction_graph;
 pub mod key_table;
 pub mod keyed_bucket;
 pub mod maybe_f64;
+pub mod night_diff;
 pub mod population;
 pub mod reach;
 pub mod sorted_lists;
