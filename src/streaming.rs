@@ -1,14 +1,16 @@
-//! Edge datasets streamed chunk by chunk through the cleaning rules, for inputs that are
-//! never held whole: the bucketed run's two passes, and the previous night, which goes
-//! straight into dense ids.
+//! Edge datasets whose 64-bit ids are never held whole: streamed chunk by chunk through the
+//! cleaning rules (the bucketed run's two passes), or looked up in tonight's id table batch
+//! by batch as they are decoded (the previous night, which goes straight into dense ids).
 
 use std::sync::Arc;
 
-use crate::compute::clean::{clean_edges, Dropped, EdgeRows, Window};
+use crate::compute::clean::{clean_edges, Dropped, EdgeRows, RawEdges, Window};
 use crate::compute::follow_changes::PreviousNight;
-use crate::compute::universe::{Extension, Universe};
+use crate::compute::universe::Universe;
 use crate::error::Result;
 use crate::io::dataset::ScannedDataset;
+use crate::io::landing::{IdMap, MISSING};
+use crate::io::read::{ColumnData, DenseColumn};
 use crate::{io, Engine};
 
 /// Streams one edge dataset through `use_rows`, chunk by chunk, after the cleaning rules;
@@ -34,20 +36,29 @@ pub(crate) fn stream_edges(
     Ok(dropped)
 }
 
-/// The previous night's follows, read chunk by chunk straight into dense ids (U'): its
-/// 64-bit ids are never held whole.
+/// The previous night's follows in dense ids (U'): each batch's ids are looked up in
+/// tonight's id table as they are decoded, on every thread, so its 64-bit ids are never
+/// held beyond a batch; the few outside tonight's universe are numbered after it.
 pub(crate) fn read_previous_night(
     engine: &Engine,
     scan: &ScannedDataset,
     universe: &Universe,
 ) -> Result<(PreviousNight, Dropped)> {
-    let rows = scan.rows() as usize;
-    let (mut src, mut dst) = (Vec::with_capacity(rows), Vec::with_capacity(rows));
-    let mut extension = Extension::default();
-    let dropped = stream_edges(engine, scan, Arc::new(|_| {}), Window::default(), false, |chunk| {
-        src.extend(universe.dense_extending(&chunk.src, &mut extension));
-        dst.extend(universe.dense_extending(&chunk.dst, &mut extension));
-        Ok(())
-    })?;
-    Ok((PreviousNight { src, dst, extra_keys: extension.keys }, dropped))
+    let lookup: IdMap = Arc::new(universe.lookup(MISSING));
+    let read = io::landing::read_dense_columns(scan, engine.concurrency, Arc::new(|_| {}), lookup);
+    let mut columns = engine.runtime.block_on(read)?.into_iter();
+    let DenseColumn { ids: mut src, valid: valid_src, misses: src_misses } = into_dense(columns.next());
+    let DenseColumn { ids: mut dst, valid: valid_dst, misses: dst_misses } = into_dense(columns.next());
+    let kept = |row: usize| valid_src.as_ref().is_none_or(|v| v[row]) && valid_dst.as_ref().is_none_or(|v| v[row]);
+    let extra_keys = universe.extend_misses((&mut src, &mut dst), (&src_misses, &dst_misses), kept);
+    let raw = RawEdges { src, dst, valid_src, valid_dst, ts: None };
+    let (rows, dropped) = engine.pool.install(|| clean_edges(raw, Window::default(), false));
+    Ok((PreviousNight { src: rows.src, dst: rows.dst, extra_keys }, dropped))
+}
+
+fn into_dense(column: Option<ColumnData>) -> DenseColumn {
+    match column {
+        Some(ColumnData::Dense(dense)) => dense,
+        _ => unreachable!("asked for two dense id columns"),
+    }
 }

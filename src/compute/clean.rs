@@ -9,16 +9,17 @@ use rayon::prelude::*;
 
 use super::NULL_TS;
 
-/// Edge rows after cleaning: parallel columns of id keys, and timestamps if kept.
+/// Edge rows after cleaning: parallel columns of id keys (or of dense ids, for an input
+/// looked up as it was read), and timestamps if kept.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct EdgeRows {
-    pub src: Vec<u64>,
-    pub dst: Vec<u64>,
+pub struct EdgeRows<K = u64> {
+    pub src: Vec<K>,
+    pub dst: Vec<K>,
     /// Nanoseconds since the epoch, [`NULL_TS`] for null; `None` when not needed.
     pub ts: Option<Vec<i64>>,
 }
 
-impl EdgeRows {
+impl<K> EdgeRows<K> {
     pub fn len(&self) -> usize {
         self.src.len()
     }
@@ -28,11 +29,12 @@ impl EdgeRows {
     }
 }
 
-/// Edge rows as read: id keys with their validity, timestamps if the column exists.
+/// Edge rows as read: id keys (or dense ids that tell accounts apart just as well) with
+/// their validity, timestamps if the column exists.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct RawEdges {
-    pub src: Vec<u64>,
-    pub dst: Vec<u64>,
+pub struct RawEdges<K = u64> {
+    pub src: Vec<K>,
+    pub dst: Vec<K>,
     /// Which src/dst ids are non-null (absent: all are).
     pub valid_src: Option<Vec<bool>>,
     pub valid_dst: Option<Vec<bool>>,
@@ -76,7 +78,10 @@ enum Verdict {
 }
 
 /// Applies the row rules; `keep_ts` says whether the result carries timestamps on.
-pub fn clean_edges(raw: RawEdges, window: Window, keep_ts: bool) -> (EdgeRows, Dropped) {
+pub fn clean_edges<K>(raw: RawEdges<K>, window: Window, keep_ts: bool) -> (EdgeRows<K>, Dropped)
+where
+    K: Copy + PartialEq + Send + Sync,
+{
     let RawEdges { src, dst, valid_src, valid_dst, ts } = raw;
     let (valid_src, valid_dst) = (valid_src.as_deref(), valid_dst.as_deref());
     let verdict = |i: usize| -> Verdict {

@@ -127,9 +127,10 @@ impl KeyTable {
     }
 
     /// Looks every key up into `out` (`missing` where absent), prefetching ahead, with a
-    /// one-entry cache: exports are often clustered by follower or actor.
-    pub fn lookup_into(&self, keys: &[u64], out: &mut [u32], missing: u32) {
-        let (mut last_key, mut last) = (None, 0u32);
+    /// one-entry cache: exports are often clustered by follower or actor. Returns how many
+    /// were absent.
+    pub fn lookup_into(&self, keys: &[u64], out: &mut [u32], missing: u32) -> usize {
+        let (mut last_key, mut last, mut absent) = (None, 0u32, 0usize);
         for (i, (&k, o)) in keys.iter().zip(out.iter_mut()).enumerate() {
             if let Some(&ahead) = keys.get(i + PREFETCH_AHEAD) {
                 self.prefetch(ahead);
@@ -138,8 +139,10 @@ impl KeyTable {
                 last = self.get(k).unwrap_or(missing);
                 last_key = Some(k);
             }
+            absent += usize::from(last == missing);
             *o = last;
         }
+        absent
     }
 }
 
@@ -170,7 +173,7 @@ mod tests {
         }
         assert_eq!((table.get(0), table.get(42), table.get(8)), (Some(1), Some(2), None));
         let mut out = vec![0; 5];
-        table.lookup_into(&[42, 42, 8, 7, 0], &mut out, u32::MAX);
+        assert_eq!(table.lookup_into(&[42, 42, 8, 7, 0], &mut out, u32::MAX), 1);
         assert_eq!(out, vec![2, 2, u32::MAX, 0, 1]);
     }
 }

@@ -11,6 +11,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasherDefault;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use rustc_hash::FxHasher;
@@ -26,8 +27,8 @@ type FxBuild = BuildHasherDefault<FxHasher>;
 pub struct Universe {
     /// Distinct id keys, ascending; index = dense id.
     keys: Vec<u64>,
-    /// key → dense id.
-    index: KeyTable,
+    /// key → dense id (shared with lookups that run while an input is read).
+    index: Arc<KeyTable>,
 }
 
 impl PartialEq for Universe {
@@ -35,6 +36,9 @@ impl PartialEq for Universe {
         self.keys == other.keys
     }
 }
+
+/// (row, key) of the ids a lookup did not find, ascending by row.
+pub type Missed = [(usize, u64)];
 
 /// Ids outside the universe met so far, numbered after it.
 #[derive(Debug, Default)]
@@ -107,7 +111,7 @@ impl Universe {
         for (i, &k) in keys.iter().enumerate() {
             index.number_or_insert(k, i as u32);
         }
-        Universe { keys, index }
+        Universe { keys, index: Arc::new(index) }
     }
 
     /// Builds the universe from every id column that counts.
@@ -135,12 +139,42 @@ impl Universe {
         self.index.get(key)
     }
 
-    /// Dense ids of keys that may fall outside the universe (another night's follows): keys
-    /// outside get ids from `len()` on, in order of first appearance, and are returned.
-    pub fn dense_or_extend(&self, columns: &[&[u64]]) -> (Vec<Vec<u32>>, Vec<u64>) {
+    /// A lookup to run anywhere, for as long as it is needed: writes each key's dense id, or
+    /// `missing` for a key outside the universe, and returns how many were outside.
+    pub fn lookup(&self, missing: u32) -> impl Fn(&[u64], &mut [u32]) -> usize + Send + Sync + 'static {
+        let index = Arc::clone(&self.index);
+        move |keys, out| index.lookup_into(keys, out, missing)
+    }
+
+    /// Completes dense id columns whose lookups missed: `src_misses` and `dst_misses` list
+    /// (row, key) of the rows left `missing`, ascending by row. Keys outside the universe
+    /// get ids from `len()` on, in order of first appearance (the sources' misses by row, then
+    /// the targets'), and are returned. Rows that cleaning drops get none and stay
+    /// `missing`: those where `kept(row)` is false (a null id) and self-loops of an account
+    /// outside (both ends missed, with one key).
+    pub fn extend_misses(
+        &self,
+        (src, dst): (&mut [u32], &mut [u32]),
+        (src_misses, dst_misses): (&Missed, &Missed),
+        kept: impl Fn(usize) -> bool,
+    ) -> Vec<u64> {
         let mut extension = Extension::default();
-        let dense = columns.iter().map(|c| self.dense_extending(c, &mut extension)).collect();
-        (dense, extension.keys)
+        let n = self.keys.len();
+        let mut number = |key: u64| {
+            *extension.index.entry(key).or_insert_with(|| {
+                extension.keys.push(key);
+                (n + extension.keys.len() - 1) as u32
+            })
+        };
+        let key_at = |misses: &Missed, row: usize| misses.binary_search_by_key(&row, |m| m.0).ok().map(|i| misses[i].1);
+        for (column, misses, other) in [(&mut *src, src_misses, dst_misses), (&mut *dst, dst_misses, src_misses)] {
+            for &(row, key) in misses {
+                if kept(row) && key_at(other, row) != Some(key) {
+                    column[row] = number(key);
+                }
+            }
+        }
+        extension.keys
     }
 
     /// Dense ids of keys that may fall outside the universe, chunk after chunk: keys outside
@@ -148,7 +182,9 @@ impl Universe {
     pub fn dense_extending(&self, keys: &[u64], extension: &mut Extension) -> Vec<u32> {
         const CHUNK: usize = 1 << 16;
         let mut out = vec![0u32; keys.len()];
-        out.par_chunks_mut(CHUNK).zip(keys.par_chunks(CHUNK)).for_each(|(o, k)| self.index.lookup_into(k, o, u32::MAX));
+        out.par_chunks_mut(CHUNK).zip(keys.par_chunks(CHUNK)).for_each(|(o, k)| {
+            self.index.lookup_into(k, o, u32::MAX);
+        });
         let n = self.keys.len();
         for (k, id) in keys.iter().zip(out.iter_mut()).filter(|(_, id)| **id == u32::MAX) {
             *id = *extension.index.entry(*k).or_insert_with(|| {
@@ -163,7 +199,9 @@ impl Universe {
     pub fn dense(&self, keys: &[u64]) -> Vec<u32> {
         const CHUNK: usize = 1 << 16;
         let mut out = vec![0u32; keys.len()];
-        out.par_chunks_mut(CHUNK).zip(keys.par_chunks(CHUNK)).for_each(|(o, k)| self.index.lookup_into(k, o, u32::MAX));
+        out.par_chunks_mut(CHUNK).zip(keys.par_chunks(CHUNK)).for_each(|(o, k)| {
+            self.index.lookup_into(k, o, u32::MAX);
+        });
         assert!(!out.contains(&u32::MAX), "every kept id is in the universe");
         out
     }
@@ -176,9 +214,32 @@ mod tests {
     #[test]
     fn keys_outside_get_ids_after_the_universe() {
         let u = Universe::from_columns(&[&[10, 20]]);
-        let (dense, extra) = u.dense_or_extend(&[&[20, 99, 5], &[99, 10]]);
-        assert_eq!(dense, vec![vec![1, 2, 3], vec![2, 0]]);
-        assert_eq!(extra, vec![99, 5]);
+        let mut extension = Extension::default();
+        let dense = [&[20, 99, 5][..], &[99, 10]].map(|c| u.dense_extending(c, &mut extension));
+        assert_eq!(dense, [vec![1, 2, 3], vec![2, 0]]);
+        assert_eq!(extension.keys, vec![99, 5]);
+    }
+
+    #[test]
+    fn missed_ids_are_numbered_after_the_universe_except_on_dropped_rows() {
+        const M: u32 = u32::MAX;
+        let u = Universe::from_columns(&[&[10, 20]]);
+        // Rows: 0: 99→10, 1: 10→77, 2: 55→55 (a self-loop outside), 3: 66→20 with a null
+        // target, 4: 55→99.
+        let src_keys = [99u64, 10, 55, 66, 55];
+        let dst_keys = [10u64, 77, 55, 20, 99];
+        let (mut src, mut dst) = (vec![0u32; 5], vec![0u32; 5]);
+        assert_eq!(u.lookup(M)(&src_keys, &mut src), 4);
+        assert_eq!(u.lookup(M)(&dst_keys, &mut dst), 3);
+        let misses = |ids: &[u32], keys: &[u64]| -> Vec<(usize, u64)> {
+            ids.iter().zip(keys).enumerate().filter(|(_, (&id, _))| id == M).map(|(i, (_, &k))| (i, k)).collect()
+        };
+        let (src_misses, dst_misses) = (misses(&src, &src_keys), misses(&dst, &dst_keys));
+        let extra = u.extend_misses((&mut src, &mut dst), (&src_misses, &dst_misses), |row| row != 3);
+        // Sources first, by row (99, then 55 at row 4: row 2 is dropped), then targets (77).
+        assert_eq!(extra, vec![99, 55, 77]);
+        assert_eq!(src, vec![2, 0, M, M, 3]);
+        assert_eq!(dst, vec![0, 4, M, 1, 2]);
     }
 
     #[test]

@@ -5,7 +5,10 @@
 //! own: nothing is copied twice, and the page faults of multi-GB columns are taken on every
 //! runtime thread instead of on one thread appending chunks in order. Rows keep dataset order
 //! (objects by path, row groups in file order). Text columns (the small accounts table) and
-//! the rare validity vectors come back from the tasks and are placed in order.
+//! the rare validity vectors come back from the tasks and are placed in order. Id columns
+//! may instead be looked up batch by batch as they land (`read_dense_columns`), so that a
+//! dataset whose accounts are already numbered arrives as `u32` ids with the few misses
+//! listed.
 
 use std::sync::Arc;
 
@@ -15,7 +18,14 @@ use futures::{StreamExt, TryStreamExt};
 use crate::compute::NULL_TS;
 use crate::error::{Error, Result};
 use crate::io::dataset::{ColumnKind, ScannedDataset};
-use crate::io::read::{id_keys_into, open_row_group, texts, timestamps_ns_into, ColumnData};
+use crate::io::read::{id_keys_into, open_row_group, texts, timestamps_ns_into, ColumnData, DenseColumn};
+
+/// Looks ids up as they land: writes each key's number into the second slice, or
+/// [`MISSING`] for a key it does not know, and returns how many it did not know.
+pub(crate) type IdMap = Arc<dyn Fn(&[u64], &mut [u32]) -> usize + Send + Sync>;
+
+/// The number an [`IdMap`] writes for a key it does not know.
+pub(crate) const MISSING: u32 = u32::MAX;
 
 /// A full-length column that row-group tasks fill at disjoint ranges.
 ///
@@ -52,6 +62,8 @@ impl<T: Copy + Default> Landing<T> {
 /// Where each wanted column's rows land.
 enum Target {
     Ids(Landing<u64>),
+    /// Ids looked up as they land: each row holds the id's number or [`MISSING`].
+    Dense(Landing<u32>, IdMap),
     Timestamps(Landing<i64>),
     /// Strings are returned by the tasks and appended in order.
     Text,
@@ -59,14 +71,13 @@ enum Target {
 
 /// What a row group's task hands back for one column besides what it wrote in place.
 #[derive(Default)]
-enum Part {
-    /// Written in place, no null id.
-    #[default]
-    Landed,
+struct Part {
     /// The validity of the group's rows of an id column with some null.
-    Valid(Vec<bool>),
+    valid: Option<Vec<bool>>,
     /// The group's strings of a text column.
-    Text(Vec<Option<String>>),
+    text: Vec<Option<String>>,
+    /// (row in the dataset, key) of each id a dense column's lookup missed, by row.
+    misses: Vec<(usize, u64)>,
 }
 
 /// What a row group's task hands back.
@@ -92,6 +103,26 @@ pub async fn read_columns(
     concurrency: usize,
     on_rows: Arc<dyn Fn(u64) + Send + Sync>,
 ) -> Result<Vec<ColumnData>> {
+    read_columns_mapped(scan, concurrency, on_rows, None).await
+}
+
+/// [`read_columns`], with every id column looked up through `map` as it lands
+/// ([`ColumnData::Dense`]): its 64-bit keys are never held beyond a batch.
+pub(crate) async fn read_dense_columns(
+    scan: &ScannedDataset,
+    concurrency: usize,
+    on_rows: Arc<dyn Fn(u64) + Send + Sync>,
+    map: IdMap,
+) -> Result<Vec<ColumnData>> {
+    read_columns_mapped(scan, concurrency, on_rows, Some(map)).await
+}
+
+async fn read_columns_mapped(
+    scan: &ScannedDataset,
+    concurrency: usize,
+    on_rows: Arc<dyn Fn(u64) + Send + Sync>,
+    map: Option<IdMap>,
+) -> Result<Vec<ColumnData>> {
     let mut groups = Vec::new();
     let mut total = 0usize;
     for (object_index, object) in scan.objects.iter().enumerate() {
@@ -101,7 +132,7 @@ pub async fn read_columns(
             total += rows;
         }
     }
-    let targets: Arc<Vec<Target>> = Arc::new(targets_for(scan, total));
+    let targets: Arc<Vec<Target>> = Arc::new(targets_for(scan, total, map));
     let scan = Arc::new(scan.clone());
     let mut returned = futures::stream::iter(groups)
         .map(|group| {
@@ -120,14 +151,16 @@ pub async fn read_columns(
     Ok(assemble(targets, parts, total))
 }
 
-/// Full-length landing columns for the wanted columns of `scan`.
-fn targets_for(scan: &ScannedDataset, rows: usize) -> Vec<Target> {
+/// Full-length landing columns for the wanted columns of `scan` (id columns looked up
+/// through `map` if given).
+fn targets_for(scan: &ScannedDataset, rows: usize, map: Option<IdMap>) -> Vec<Target> {
     scan.wanted
         .iter()
-        .map(|w| match w.kind {
-            ColumnKind::Id => Target::Ids(Landing::new(rows)),
-            ColumnKind::Timestamp => Target::Timestamps(Landing::new(rows)),
-            ColumnKind::Text => Target::Text,
+        .map(|w| match (w.kind, &map) {
+            (ColumnKind::Id, Some(map)) => Target::Dense(Landing::new(rows), Arc::clone(map)),
+            (ColumnKind::Id, None) => Target::Ids(Landing::new(rows)),
+            (ColumnKind::Timestamp, _) => Target::Timestamps(Landing::new(rows)),
+            (ColumnKind::Text, _) => Target::Text,
         })
         .collect()
 }
@@ -141,7 +174,7 @@ pub(crate) async fn read_row_group(
     on_rows: &(dyn Fn(u64) + Send + Sync),
 ) -> Result<Vec<ColumnData>> {
     let rows = scan.objects[object].metadata.metadata().row_group(row_group).num_rows().max(0) as usize;
-    let targets = targets_for(scan, rows);
+    let targets = targets_for(scan, rows, None);
     let returned = land_row_group(scan, Group { object, row_group, start: 0, rows }, &targets, on_rows).await?;
     Ok(assemble(targets, vec![returned], rows))
 }
@@ -151,25 +184,27 @@ fn assemble(targets: Vec<Target>, mut returned: Vec<Returned>, total: usize) -> 
     targets
         .into_iter()
         .enumerate()
-        .map(|(c, target)| match target {
-            Target::Ids(landing) => {
-                let mut valid: Option<Vec<bool>> = None;
-                for r in &returned {
-                    if let Part::Valid(v) = &r.parts[c] {
-                        valid.get_or_insert_with(|| vec![true; total])[r.start..r.start + r.rows].copy_from_slice(v);
-                    }
+        .map(|(c, target)| {
+            let mut valid: Option<Vec<bool>> = None;
+            for r in &returned {
+                if let Some(v) = &r.parts[c].valid {
+                    valid.get_or_insert_with(|| vec![true; total])[r.start..r.start + r.rows].copy_from_slice(v);
                 }
-                ColumnData::Ids { keys: landing.column, valid }
             }
-            Target::Timestamps(landing) => ColumnData::Timestamps(landing.column),
-            Target::Text => {
-                let mut column = ColumnData::with_capacity(ColumnKind::Text, total);
-                for r in &mut returned {
-                    if let Part::Text(strings) = std::mem::take(&mut r.parts[c]) {
-                        column.append(ColumnData::Text(strings));
-                    }
+            match target {
+                Target::Ids(landing) => ColumnData::Ids { keys: landing.column, valid },
+                Target::Dense(landing, _) => {
+                    let misses = returned.iter_mut().flat_map(|r| std::mem::take(&mut r.parts[c].misses)).collect();
+                    ColumnData::Dense(DenseColumn { ids: landing.column, valid, misses })
                 }
-                column
+                Target::Timestamps(landing) => ColumnData::Timestamps(landing.column),
+                Target::Text => {
+                    let mut column = ColumnData::with_capacity(ColumnKind::Text, total);
+                    for r in &mut returned {
+                        column.append(ColumnData::Text(std::mem::take(&mut r.parts[c].text)));
+                    }
+                    column
+                }
             }
         })
         .collect()
@@ -183,7 +218,7 @@ async fn land_row_group(
 ) -> Result<Returned> {
     let object = &scan.objects[group.object];
     let mut stream = open_row_group(scan, group.object, group.row_group).await?;
-    let mut parts: Vec<Part> = scan.wanted.iter().map(|_| Part::Landed).collect();
+    let mut parts: Vec<Part> = scan.wanted.iter().map(|_| Part::default()).collect();
     let mut landed = 0usize;
     while let Some(batch) =
         stream.try_next().await.map_err(|source| Error::Parquet { object: object.name.clone(), source })?
@@ -213,8 +248,24 @@ async fn land_row_group(
     Ok(Returned { start: group.start, rows: group.rows, parts })
 }
 
+/// Adds one batch's validity (`None`: no null) to its group's, which exists only once some
+/// row was null.
+fn note_validity(part: &mut Part, valid: Option<Vec<bool>>, (group, landed): (Group, usize), rows: usize) {
+    match (valid, &mut part.valid) {
+        (Some(valid), all @ None) => {
+            let mut group_valid = Vec::with_capacity(group.rows);
+            group_valid.extend(std::iter::repeat_n(true, landed));
+            group_valid.extend(valid);
+            *all = Some(group_valid);
+        }
+        (Some(valid), Some(all)) => all.extend(valid),
+        (None, Some(all)) => all.extend(std::iter::repeat_n(true, rows)),
+        (None, None) => {}
+    }
+}
+
 /// Writes one batch's column after the `landed` rows of its group that came before it;
-/// validity and strings go into `part`.
+/// validity, strings and missed lookups go into `part`.
 fn land_batch(
     batch: &RecordBatch,
     name: &str,
@@ -230,17 +281,19 @@ fn land_batch(
             let array = array.expect("id columns are required");
             // SAFETY: rows at..at+rows belong to this row group's task alone.
             let out = unsafe { landing.rows_mut(at, rows) };
-            match (id_keys_into(array.as_ref(), out)?, part) {
-                (Some(valid), part @ Part::Landed) => {
-                    let mut all = Vec::with_capacity(group.rows);
-                    all.extend(std::iter::repeat_n(true, landed));
-                    all.extend(valid);
-                    *part = Part::Valid(all);
-                }
-                (Some(valid), Part::Valid(all)) => all.extend(valid),
-                (None, Part::Valid(all)) => all.extend(std::iter::repeat_n(true, rows)),
-                (None, _) => {}
-                (Some(_), Part::Text(_)) => unreachable!("id columns have no strings"),
+            let valid = id_keys_into(array.as_ref(), out)?;
+            note_validity(part, valid, (group, landed), rows);
+        }
+        Target::Dense(landing, map) => {
+            let array = array.expect("id columns are required");
+            // SAFETY: as above.
+            let out = unsafe { landing.rows_mut(at, rows) };
+            let mut keys = vec![0u64; rows];
+            let valid = id_keys_into(array.as_ref(), &mut keys)?;
+            note_validity(part, valid, (group, landed), rows);
+            if map(&keys, out) > 0 {
+                let missed = out.iter().zip(&keys).enumerate().filter(|(_, (&id, _))| id == MISSING);
+                part.misses.extend(missed.map(|(i, (_, &key))| (at + i, key)));
             }
         }
         Target::Timestamps(landing) => {
@@ -252,16 +305,10 @@ fn land_batch(
                 None => out.fill(NULL_TS),
             }
         }
-        Target::Text => {
-            let strings = match array {
-                Some(array) => texts(array.as_ref())?,
-                None => vec![None; rows],
-            };
-            match part {
-                Part::Text(all) => all.extend(strings),
-                _ => *part = Part::Text(strings),
-            }
-        }
+        Target::Text => match array {
+            Some(array) => part.text.extend(texts(array.as_ref())?),
+            None => part.text.extend(std::iter::repeat_n(None, rows)),
+        },
     }
     Ok(())
 }

@@ -31,6 +31,8 @@ pub enum ColumnData {
         keys: Vec<u64>,
         valid: Option<Vec<bool>>,
     },
+    /// Ids looked up as they landed (`landing::read_dense_columns`).
+    Dense(DenseColumn),
     /// Nanoseconds since the epoch, [`NULL_TS`] where null or where the column is absent.
     Timestamps(Vec<i64>),
     Text(Vec<Option<String>>),
@@ -62,6 +64,16 @@ impl ColumnData {
             _ => unreachable!("columns of one dataset keep their kind"),
         }
     }
+}
+
+/// An id column looked up as it landed: numbers, or `landing::MISSING` at the rows listed
+/// in `misses` with their keys (ascending by row).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DenseColumn {
+    pub ids: Vec<u32>,
+    /// Present only if some id is null.
+    pub valid: Option<Vec<bool>>,
+    pub misses: Vec<(usize, u64)>,
 }
 
 /// Hands the wanted columns of each row group to `use_chunk`, in dataset order, decoding
