@@ -57,13 +57,18 @@ impl NightDiff {
         let column = |i: usize| parts.iter().flat_map(|p| p[i].iter().copied()).collect::<Vec<u32>>();
         let (added_followers, added_followees) = (column(0), column(1));
         let (removed_followers, removed_followees) = (column(2), column(3));
-        // Grouping is stable, so lists by followee come out with their followers ascending.
-        NightDiff {
+        // Grouping is stable, so lists by followee come out with their followers ascending
+        // (the binary searches rely on it).
+        let diff = NightDiff {
             added_out: group_by_source(n, &added_followers, &added_followees),
             removed_out: group_by_source(n, &removed_followers, &removed_followees),
             added_in: group_by_source(n, &added_followees, &added_followers),
             removed_in: group_by_source(n, &removed_followees, &removed_followers),
-        }
+        };
+        debug_assert!([&diff.added_out, &diff.removed_out, &diff.added_in, &diff.removed_in]
+            .iter()
+            .all(|g| g.offsets.windows(2).all(|w| g.items[w[0]..w[1]].windows(2).all(|p| p[0] < p[1]))));
+        diff
     }
 
     fn of(&self, a: usize) -> Changed<'_> {
@@ -191,6 +196,28 @@ mod tests {
             .map(|a| g.following(a).iter().filter(|&&b| g.find(b as usize, a as u32).is_some()).count() as u64)
             .sum::<u64>()
             / 2
+    }
+
+    /// Many accounts, so that the comparison runs in several parallel chunks whose results
+    /// must come back in account order.
+    #[test]
+    fn counts_over_many_chunks_equal_the_walk_over_both_graphs() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(11);
+        let n = 30_000u32;
+        let mut edges = |count: usize, hi: u32| -> Vec<(u32, u32)> {
+            (0..count).map(|_| (rng.random_range(0..hi), rng.random_range(0..hi))).filter(|(a, b)| a != b).collect()
+        };
+        let (before, now) = (edges(150_000, n + 50), edges(150_000, n));
+        let (p, c) = (graph(n as usize + 50, &before), graph(n as usize, &now));
+        let tonight = Tonight { graph: &c, accounts: n as usize };
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap();
+        let found = pool.install(|| {
+            let diff = NightDiff::build(&tonight, &p);
+            changes_from_diff(&tonight, &p, &diff, mutual_dyads(&c))
+        });
+        assert!(found.0.len() > 20_000, "most accounts changed: {}", found.0.len());
+        assert_eq!(found, follow_changes(&tonight, &p));
     }
 
     proptest::proptest! {
