@@ -299,7 +299,7 @@ fn compute_in_memory(
             Some(scan) => reporter.stage(
                 "changes",
                 || {
-                    let (previous, dropped) = streaming::read_previous_night(engine, scan, &universe)?;
+                    let (previous, dropped) = streaming::read_previous_night(engine, reporter, scan, &universe)?;
                     let mutual_dyads = stats.population.mutual_dyads;
                     Ok::<_, Error>((
                         Some(compare_nights(&universe, &follow_graph, mutual_dyads, previous)),

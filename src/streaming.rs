@@ -11,6 +11,7 @@ use crate::error::Result;
 use crate::io::dataset::ScannedDataset;
 use crate::io::landing::{IdMap, MISSING};
 use crate::io::read::{ColumnData, DenseColumn};
+use crate::progress::Reporter;
 use crate::{io, Engine};
 
 /// Streams one edge dataset through `use_rows`, chunk by chunk, after the cleaning rules;
@@ -41,12 +42,19 @@ pub(crate) fn stream_edges(
 /// held beyond a batch; the few outside tonight's universe are numbered after it.
 pub(crate) fn read_previous_night(
     engine: &Engine,
+    reporter: &Reporter,
     scan: &ScannedDataset,
     universe: &Universe,
 ) -> Result<(PreviousNight, Dropped)> {
     let lookup: IdMap = Arc::new(universe.lookup(MISSING));
-    let read = io::landing::read_dense_columns(scan, engine.concurrency, Arc::new(|_| {}), lookup);
+    let bar = reporter.bar("previous", scan.rows());
+    let on_rows = {
+        let bar = bar.clone();
+        Arc::new(move |rows: u64| bar.inc(rows))
+    };
+    let read = io::landing::read_dense_columns(scan, engine.concurrency, on_rows, lookup);
     let mut columns = engine.runtime.block_on(read)?.into_iter();
+    bar.finish_and_clear();
     let DenseColumn { ids: mut src, valid: valid_src, misses: src_misses } = into_dense(columns.next());
     let DenseColumn { ids: mut dst, valid: valid_dst, misses: dst_misses } = into_dense(columns.next());
     let kept = |row: usize| valid_src.as_ref().is_none_or(|v| v[row]) && valid_dst.as_ref().is_none_or(|v| v[row]);

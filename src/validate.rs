@@ -43,7 +43,7 @@ pub fn validate(job: &Job, reporter: &Reporter) -> Result<Validation> {
     }
     let prepared = prepare(job, reporter, &engine, scanned)?;
     let previous_drops = match &prepared.scans.previous_follows {
-        Some(scan) => Some(crate::streaming::read_previous_night(&engine, scan, &prepared.universe)?.1),
+        Some(scan) => Some(crate::streaming::read_previous_night(&engine, reporter, scan, &prepared.universe)?.1),
         None => None,
     };
     Ok(Validation {
