@@ -124,7 +124,7 @@ fn account_changes(a: usize, now: &[u32], now_in: &[u32], c: &Changed) -> (Chang
         followers_lost: len(c.removed_in),
         mutuals_gained,
         mutuals_lost,
-        // b→a is gone (a removed follow of a) while a→b stood the night before.
+        // b stopped following a (b→a was removed) while a→b stood the night before.
         dropped_after_followback: count(c.removed_in, &followed_before),
         following_prev,
         mass_unfollow: following_prev >= MASS_UNFOLLOW_MIN_FOLLOWING && 10 * follows_removed >= 9 * following_prev,
@@ -135,8 +135,8 @@ fn account_changes(a: usize, now: &[u32], now_in: &[u32], c: &Changed) -> (Chang
 }
 
 /// Every account's changes (rows with a non-zero count, ascending by index into the graphs)
-/// and the population sums. `mutual_dyads_tonight` is tonight's count of mutual dyads: the
-/// previous night's follows from the change counts.
+/// and the population sums. `mutual_dyads_tonight` is tonight's count of mutual dyads; the
+/// previous night's count follows from it and the mutual ties gained and lost.
 pub fn changes_from_diff(
     tonight: &Tonight,
     previous: &FollowGraph,
