@@ -294,6 +294,12 @@ fn compute_in_memory(
             || stats(job, scans.id_type, reporter, &universe, &account_list, &follow_graph, &interaction_graph),
             |s| json!({ "brands": s.brands.len() }),
         )?;
+        // The follows' times and the interactions served the stats only. Freed now, their
+        // memory (~0.9 GB at 1M accounts) is what the previous night is read and grouped into,
+        // instead of pages the machine must clear afresh.
+        drop(interaction_graph);
+        let mut follow_graph = follow_graph;
+        follow_graph.forget_times();
         let (changes, previous_drops) = match &scans.previous_follows {
             None => (None, None),
             Some(scan) => reporter.stage(

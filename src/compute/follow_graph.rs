@@ -141,6 +141,12 @@ impl FollowGraph {
         self.in_degree.len()
     }
 
+    /// Frees the edges' times (the `*_created` lists are empty from now on).
+    pub fn forget_times(&mut self) {
+        self.created = Vec::new();
+        self.in_created = Vec::new();
+    }
+
     pub fn edges(&self) -> usize {
         self.targets.len()
     }
