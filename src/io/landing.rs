@@ -168,7 +168,7 @@ fn targets_for(scan: &ScannedDataset, rows: usize, map: Option<IdMap>) -> Vec<Ta
 }
 
 /// Decodes one row group's wanted columns into columns of its own, each batch straight into
-/// place: the chunks of the streaming paths (the previous night, bucketed passes).
+/// place: the chunks of the bucketed run's streamed passes.
 pub(crate) async fn read_row_group(
     scan: &ScannedDataset,
     object: usize,
