@@ -11,7 +11,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasherDefault;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rayon::prelude::*;
 use rustc_hash::FxHasher;
@@ -27,8 +27,9 @@ type FxBuild = BuildHasherDefault<FxHasher>;
 pub struct Universe {
     /// Distinct id keys, ascending; index = dense id.
     keys: Vec<u64>,
-    /// key → dense id (shared with lookups that run while an input is read).
-    index: Arc<KeyTable>,
+    /// key → dense id (shared with lookups that run while an input is read), built on first
+    /// use: a run without an accounts table or a previous night never asks.
+    index: OnceLock<Arc<KeyTable>>,
 }
 
 impl PartialEq for Universe {
@@ -107,11 +108,17 @@ impl Universe {
     /// The universe of these distinct keys, ascending.
     pub fn from_sorted_keys(keys: Vec<u64>) -> Universe {
         debug_assert!(keys.windows(2).all(|w| w[0] < w[1]));
-        let mut index = KeyTable::with_capacity(keys.len());
-        for (i, &k) in keys.iter().enumerate() {
-            index.number_or_insert(k, i as u32);
-        }
-        Universe { keys, index: Arc::new(index) }
+        Universe { keys, index: OnceLock::new() }
+    }
+
+    fn index(&self) -> &Arc<KeyTable> {
+        self.index.get_or_init(|| {
+            let mut index = KeyTable::with_capacity(self.keys.len());
+            for (i, &k) in self.keys.iter().enumerate() {
+                index.number_or_insert(k, i as u32);
+            }
+            Arc::new(index)
+        })
     }
 
     /// Builds the universe from every id column that counts.
@@ -136,13 +143,13 @@ impl Universe {
 
     /// The dense id of a key, if the key is an account.
     pub fn find(&self, key: u64) -> Option<u32> {
-        self.index.get(key)
+        self.index().get(key)
     }
 
     /// A lookup to run anywhere, for as long as it is needed: writes each key's dense id, or
     /// `missing` for a key outside the universe, and returns how many were outside.
     pub fn lookup(&self, missing: u32) -> impl Fn(&[u64], &mut [u32]) -> usize + Send + Sync + 'static {
-        let index = Arc::clone(&self.index);
+        let index = Arc::clone(self.index());
         move |keys, out| index.lookup_into(keys, out, missing)
     }
 
@@ -181,9 +188,10 @@ impl Universe {
     /// get ids from `len()` on, in order of first appearance across chunks.
     pub fn dense_extending(&self, keys: &[u64], extension: &mut Extension) -> Vec<u32> {
         const CHUNK: usize = 1 << 16;
+        let index = self.index();
         let mut out = vec![0u32; keys.len()];
         out.par_chunks_mut(CHUNK).zip(keys.par_chunks(CHUNK)).for_each(|(o, k)| {
-            self.index.lookup_into(k, o, u32::MAX);
+            index.lookup_into(k, o, u32::MAX);
         });
         let n = self.keys.len();
         for (k, id) in keys.iter().zip(out.iter_mut()).filter(|(_, id)| **id == u32::MAX) {
@@ -198,9 +206,10 @@ impl Universe {
     /// Dense ids of keys that are all known to be in the universe.
     pub fn dense(&self, keys: &[u64]) -> Vec<u32> {
         const CHUNK: usize = 1 << 16;
+        let index = self.index();
         let mut out = vec![0u32; keys.len()];
         out.par_chunks_mut(CHUNK).zip(keys.par_chunks(CHUNK)).for_each(|(o, k)| {
-            self.index.lookup_into(k, o, u32::MAX);
+            index.lookup_into(k, o, u32::MAX);
         });
         assert!(!out.contains(&u32::MAX), "every kept id is in the universe");
         out
