@@ -102,7 +102,7 @@ impl SlotTable {
     }
 
     /// Numbers `keys` into `out` with a one-entry cache (exports are often clustered by
-    /// follower or actor); returns how many keys were new, and whether `u64::MAX` was one.
+    /// follower or actor); returns how many keys were new, and whether `u64::MAX` was among them.
     fn number(&self, keys: &[u64], out: &mut [u32]) -> (usize, bool) {
         let (mut last_key, mut last, mut new, mut max_key) = (None, 0u32, 0usize, false);
         for (i, (&k, o)) in keys.iter().zip(out.iter_mut()).enumerate() {
@@ -129,6 +129,9 @@ impl SlotTable {
     /// A table twice the size, and where each slot of this one (and `cap`) moved.
     fn grow(&self) -> (SlotTable, Vec<u32>) {
         let bits = 64 - self.shift + 1;
+        // Slots (and `cap`) are numbered in `u32`: past 2^31 slots (a 16 GB table, ~1.5
+        // billion accounts) a run must be bucketed (`--buckets`), not held in memory.
+        assert!(bits <= 31, "more distinct ids than one in-memory run can number; run it in buckets");
         let mut bigger = SlotTable::with_bits(bits);
         let mut moved = vec![u32::MAX; self.cap() + 1];
         for (at, slot) in self.slots.iter().enumerate() {
