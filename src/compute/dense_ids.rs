@@ -4,8 +4,8 @@
 //! probes per occurrence into a table of every account. Here every thread numbers its share
 //! of each column in one table they share ([`SlotTable`]): a key's provisional number is the
 //! slot it sits in, written straight into the output. One table of 8-byte keys (16 MB at 1M
-//! accounts) stays in the last-level cache, where a table per thread of 16-byte slots (two of
-//! 32 MB) did not. Once every column is through, the keys are sorted into the universe, and
+//! accounts) fits in this machine's 32 MB last-level cache, where a table per thread of
+//! 16-byte slots (two of 32 MB) did not. Once every column is through, the keys are sorted into the universe, and
 //! one sequential pass turns each slot into the dense id through a table of 4 bytes per slot.
 //! The result is exactly [`Universe::from_columns`] and [`Universe::dense`]; dense ids do not
 //! depend on how the columns were split.
@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use rayon::prelude::*;
 
-use super::key_table::PREFETCH_AHEAD;
+use super::key_table::{home_slot, prefetch_slot, PREFETCH_AHEAD};
 use super::universe::Universe;
 
 /// Marks an empty slot. The key `u64::MAX` itself lives outside the slots, in slot `cap`.
@@ -64,17 +64,12 @@ impl SlotTable {
 
     #[inline]
     fn home(&self, key: u64) -> usize {
-        (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
+        home_slot(key, self.shift)
     }
 
     #[inline]
     fn prefetch(&self, key: u64) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            let slot: *const AtomicU64 = &self.slots[self.home(key)];
-            // SAFETY: a prefetch is a hint; the address is that of a live slot.
-            unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(slot.cast()) };
-        }
+        prefetch_slot(&self.slots[self.home(key)]);
     }
 
     /// The slot of `key`, which is inserted if new (`true` then).

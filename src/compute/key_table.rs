@@ -18,6 +18,26 @@ struct Slot {
     number: u32,
 }
 
+/// Fibonacci hashing: the top `64 - shift` bits of the product depend on every bit of the
+/// key, so sequential and strided ids spread evenly over a table of 2^(64 - shift) slots.
+#[inline]
+pub(super) fn home_slot(key: u64, shift: u32) -> usize {
+    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize
+}
+
+/// Asks for the cache line of `slot` to be brought in (a hint; nothing off x86-64).
+#[inline]
+pub(super) fn prefetch_slot<T>(slot: &T) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let at: *const T = slot;
+        // SAFETY: a prefetch is a hint; the address is that of a live value.
+        unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(at.cast()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = slot;
+}
+
 /// Emptiness is marked by the number, so every key (0 included) can be stored; numbers stay
 /// below it because there are at most `u32::MAX` accounts.
 const EMPTY: u32 = u32::MAX;
@@ -54,22 +74,16 @@ impl KeyTable {
         self.len == 0
     }
 
-    /// Fibonacci hashing: the top bits of the product depend on every bit of the key, so
-    /// sequential and strided ids spread evenly.
+    /// The slot where `key` starts its probe.
     #[inline]
     fn home(&self, key: u64) -> usize {
-        (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
+        home_slot(key, self.shift)
     }
 
     /// Asks for the slot where `key` starts its probe to be brought into cache.
     #[inline]
     pub fn prefetch(&self, key: u64) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            let slot: *const Slot = &self.slots[self.home(key)];
-            // SAFETY: a prefetch is a hint; the address is that of a live slot.
-            unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(slot.cast()) };
-        }
+        prefetch_slot(&self.slots[self.home(key)]);
     }
 
     /// The number of `key`, if it is in the table.
