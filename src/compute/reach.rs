@@ -166,8 +166,9 @@ impl Marks {
     /// Counts unmarked accounts in the lists of `followers` in the CSR (`offsets`,
     /// `sources`), marking them.
     fn count_new(&mut self, followers: &[u32], offsets: &[usize], sources: &[u32]) -> u64 {
-        // Each list starts at a random place of a multi-GB CSR, behind a random read of its
-        // offset: both are prefetched, the offset two steps before the list.
+        // Each list starts at a random place of the CSR, behind a random read of its offset:
+        // both are prefetched, the offset 2·AHEAD followers ahead and the list's start AHEAD
+        // ahead, once its offset has arrived (16 ahead measured slower than 8).
         const AHEAD: usize = 8;
         let mut reached = 0;
         for (i, &f) in followers.iter().enumerate() {
