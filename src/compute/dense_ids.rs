@@ -5,8 +5,9 @@
 //! of each column in one table they share ([`SlotTable`]): a key's provisional number is the
 //! slot it sits in, written straight into the output. One table of 8-byte keys (16 MB at 1M
 //! accounts) fits in this machine's 32 MB last-level cache, where a table per thread of
-//! 16-byte slots (two of 32 MB) did not. Once every column is through, the keys are sorted into the universe, and
-//! one sequential pass turns each slot into the dense id through a table of 4 bytes per slot.
+//! 16-byte slots (two of 32 MB) did not. Once every column is through, the keys are sorted
+//! into the universe, and one pass turns each slot into the dense id through a table of 4
+//! bytes per slot.
 //! The result is exactly [`Universe::from_columns`] and [`Universe::dense`]; dense ids do not
 //! depend on how the columns were split.
 
@@ -14,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use rayon::prelude::*;
 
-use super::key_table::{home_slot, prefetch_slot, PREFETCH_AHEAD};
+use super::key_table::{home_slot, prefetch_line, PREFETCH_AHEAD};
 use super::universe::Universe;
 
 /// Marks an empty slot. The key `u64::MAX` itself lives outside the slots, in slot `cap`.
@@ -69,7 +70,7 @@ impl SlotTable {
 
     #[inline]
     fn prefetch(&self, key: u64) {
-        prefetch_slot(&self.slots[self.home(key)]);
+        prefetch_line(&self.slots[self.home(key)]);
     }
 
     /// The slot of `key`, which is inserted if new (`true` then).
@@ -215,7 +216,7 @@ fn number_columns(columns: Vec<Vec<u64>>, extra: &[u64], sizing: Sizing) -> (Uni
         out.par_chunks_mut(1 << 16).for_each(|ids| {
             for i in 0..ids.len() {
                 if let Some(&ahead) = ids.get(i + PREFETCH_AHEAD) {
-                    prefetch_slot(&dense_of_slot[ahead as usize]);
+                    prefetch_line(&dense_of_slot[ahead as usize]);
                 }
                 ids[i] = dense_of_slot[ids[i] as usize];
             }

@@ -29,17 +29,19 @@ pub(super) fn home_slot(key: u64, shift: u32) -> usize {
     (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize
 }
 
-/// Asks for the cache line of `slot` to be brought in (a hint; nothing off x86-64).
+/// Asks for the cache line holding `value` to be brought in (a hint; nothing off x86-64).
+/// The tables' probes use it, and so do other random reads run far enough ahead (the id
+/// gather in `dense_ids`, the 2-hop walk in `reach`).
 #[inline]
-pub(super) fn prefetch_slot<T>(slot: &T) {
+pub(super) fn prefetch_line<T>(value: &T) {
     #[cfg(target_arch = "x86_64")]
     {
-        let at: *const T = slot;
+        let at: *const T = value;
         // SAFETY: a prefetch is a hint; the address is that of a live value.
         unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(at.cast()) };
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = slot;
+    let _ = value;
 }
 
 /// Emptiness is marked by the number, so every key (0 included) can be stored; numbers stay
@@ -87,7 +89,7 @@ impl KeyTable {
     /// Asks for the slot where `key` starts its probe to be brought into cache.
     #[inline]
     pub fn prefetch(&self, key: u64) {
-        prefetch_slot(&self.slots[self.home(key)]);
+        prefetch_line(&self.slots[self.home(key)]);
     }
 
     /// The number of `key`, if it is in the table.

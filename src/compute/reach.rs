@@ -12,7 +12,7 @@
 use rayon::prelude::*;
 
 use super::follow_graph::FollowGraph;
-use super::key_table::prefetch_slot;
+use super::key_table::prefetch_line;
 
 /// Every account's followers, ascending (CSR): all the walk needs of the follow graph.
 #[derive(Debug, Clone, Copy)]
@@ -173,11 +173,11 @@ impl Marks {
         let mut reached = 0;
         for (i, &f) in followers.iter().enumerate() {
             if let Some(&later) = followers.get(i + 2 * AHEAD) {
-                prefetch_slot(&offsets[later as usize]);
+                prefetch_line(&offsets[later as usize]);
             }
             if let Some(&next) = followers.get(i + AHEAD) {
                 if let Some(first) = sources.get(offsets[next as usize]) {
-                    prefetch_slot(first);
+                    prefetch_line(first);
                 }
             }
             for &x in &sources[offsets[f as usize]..offsets[f as usize + 1]] {
