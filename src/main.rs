@@ -4,9 +4,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use reciprocity::cli::{Cli, Command, GenerateArgs, LogFormat, RunArgs};
-use reciprocity::job::Job;
-use reciprocity::progress::Reporter;
+use reciprocity::config::cli::{Cli, Command, GenerateArgs, LogFormat, RunArgs};
+use reciprocity::config::job::Job;
+use reciprocity::output::progress::Reporter;
 
 // Multi-GB working sets are allocated and freed stage after stage; mimalloc reuses freed
 // pages instead of returning and re-faulting them (measured in docs/benchmarks.md).
@@ -19,9 +19,11 @@ fn main() -> ExitCode {
         Command::Run(args) => run(args),
         Command::Generate(args) => generate(args),
         Command::Validate(args) => validate(args),
-        Command::Report(args) => reciprocity::report_page(&args.out, &args.brands, args.html.as_deref())
-            .map(|page| eprintln!("wrote {page}"))
-            .map_err(Into::into),
+        Command::Report(args) => {
+            reciprocity::output::report::page::report_page(&args.out, &args.brands, args.html.as_deref())
+                .map(|page| eprintln!("wrote {page}"))
+                .map_err(Into::into)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -48,10 +50,10 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
 fn validate(args: &RunArgs) -> anyhow::Result<()> {
     let job = Job::for_validation(args)?;
     let reporter = Reporter::new(job.log_format, reciprocity::new_run_id());
-    let report = reciprocity::validate(&job, &reporter)?;
+    let report = reciprocity::run::validate::validate(&job, &reporter)?;
     match job.log_format {
         LogFormat::Json => println!("{}", serde_json::to_string(&report)?),
-        LogFormat::Text => eprint!("{}", reciprocity::summary::render_validation(&report)),
+        LogFormat::Text => eprint!("{}", report.render()),
     }
     Ok(())
 }

@@ -13,14 +13,14 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use serde_json::json;
 
-use reciprocity::cli::{Cli, Command, RunArgs};
 use reciprocity::compute::account_metrics::CampRule;
 use reciprocity::compute::keyed_bucket::{keyed_bucket, KeyedBucket, KeyedResult, KeyedRows};
 use reciprocity::compute::NULL_TS;
-use reciprocity::external::{plan_for_engine, publish_external, EngineCounts};
+use reciprocity::config::cli::{Cli, Command, RunArgs};
+use reciprocity::config::job::Job;
 use reciprocity::id_type::IdType;
-use reciprocity::job::Job;
-use reciprocity::progress::Reporter;
+use reciprocity::output::progress::Reporter;
+use reciprocity::run::external::{plan_for_engine, publish_external, EngineCounts};
 
 fn run_args(args: Vec<String>) -> PyResult<RunArgs> {
     let argv = ["reciprocity".to_string(), "run".to_string()].into_iter().chain(args);
@@ -156,7 +156,7 @@ fn publish(py: Python<'_>, args: Vec<String>, counts: &str, results: Vec<Vec<u8>
         .map_err(|e| PyValueError::new_err(format!("a bucket's result: {e}")))?;
     let outcome = py.detach(|| {
         let reporter = Reporter::new(job.log_format, reciprocity::new_run_id());
-        publish_external(&job, &reporter, &counts, results)
+        publish_external(&job, &reporter, counts, results)
     });
     outcome.map(|o| o.summary).map_err(|e| PyRuntimeError::new_err(reciprocity::error::one_line(&e)))
 }

@@ -51,6 +51,14 @@ pub struct Dropped {
     pub outside_window: u64,
 }
 
+impl Dropped {
+    pub fn add(&mut self, other: &Dropped) {
+        self.null_id += other.null_id;
+        self.self_loop += other.self_loop;
+        self.outside_window += other.outside_window;
+    }
+}
+
 /// `[start, end)` on event timestamps (ns); either end may be open.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Window {
@@ -117,9 +125,7 @@ where
     let mut dropped = Dropped::default();
     let mut dropped_rows = Vec::new();
     for (rows, d) in per_chunk {
-        dropped.null_id += d.null_id;
-        dropped.self_loop += d.self_loop;
-        dropped.outside_window += d.outside_window;
+        dropped.add(&d);
         dropped_rows.extend(rows);
     }
     let rows_kept = src.len() - dropped_rows.len();

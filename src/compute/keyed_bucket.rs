@@ -1,5 +1,5 @@
 //! One bucket of accounts routed by another engine (Spark): rows keyed by id keys rather
-//! than by the run's dense ids, computed with the same kernels as every other bucket.
+//! than by the run's dense ids, computed by the same bucket kernel as every other bucket.
 //!
 //! An engine that routes rows itself (by a hash of the account id) cannot hand out global
 //! dense ids. It does not need to: the kernels only compare neighbour ids with each other, so
@@ -9,11 +9,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::account_metrics::{account_metrics, AccountRow, CampRule};
-use super::brands::{brand_rows, BrandRow};
-use super::follow_changes::{follow_changes, ChangeRow, ChangeSums, Tonight};
-use super::follow_graph::{EdgeHalf, FollowGraph};
-use super::interaction_graph::InteractionGraph;
+use super::account_metrics::{AccountRow, CampRule};
+use super::brands::BrandRow;
+use super::bucket::{bucket_kernel, BucketResult, BucketRows};
+use super::follow_changes::{ChangeRow, ChangeSums};
+use super::follow_graph::EdgeHalf;
 use super::population::GraphTotals;
 use super::universe::UniverseBuilder;
 
@@ -82,15 +82,15 @@ pub fn keyed_bucket(bucket: KeyedBucket, brands: &[u64], rule: &CampRule) -> Key
         other: seen.dense(&rows.other),
         created: timed.then_some(rows.created),
     };
-    let follows = FollowGraph::from_halves(n, half(follows_out, true), half(follows_in, true));
-    let pairs = |rows: &KeyedRows| (own.dense(&rows.own), seen.dense(&rows.other));
-    let interactions = InteractionGraph::from_halves(n, pairs(&events_out), pairs(&events_in));
-    let pass = account_metrics(&follows, &interactions, rule);
+    let rows = BucketRows {
+        follows: (half(follows_out, true), half(follows_in, true)),
+        events: Some((half(events_out, false), half(events_in, false))),
+        previous: previous.map(|(out, inward)| (half(out, false), half(inward, false))),
+    };
+    let graphs = rows.into_graphs(n);
 
     // Previous-only accounts sit among tonight's in key order; they get no rows.
     let is_tonight: Vec<bool> = own.keys().iter().map(|k| tonight.binary_search(k).is_ok()).collect();
-    let rows: Vec<AccountRow> = pass.rows.iter().zip(&is_tonight).filter(|(_, &t)| t).map(|(r, _)| r.clone()).collect();
-
     let brand_local: Vec<u32> = own
         .keys()
         .iter()
@@ -98,26 +98,21 @@ pub fn keyed_bucket(bucket: KeyedBucket, brands: &[u64], rule: &CampRule) -> Key
         .filter(|&(i, k)| is_tonight[i] && brands.binary_search(k).is_ok())
         .map(|(i, _)| i as u32)
         .collect();
-    let brand_rows = brand_rows(&brand_local, 0, &follows, &interactions, &pass.rows);
-    let brand_keys = brand_local.iter().map(|&i| own.keys()[i as usize]).collect();
-
-    let changes = previous.map(|(out, inward)| {
-        let before = FollowGraph::from_halves(n, half(out, false), half(inward, false));
-        // Accounts absent tonight have no rows tonight, so their lists are empty already.
-        let (changed, sums) = follow_changes(&Tonight { graph: &follows, accounts: n }, &before);
-        let keys = changed.iter().map(|r| own.keys()[r.account as usize]).collect();
-        (keys, changed, sums, before.duplicates_removed)
-    });
-
+    let result = bucket_kernel(&graphs.follows, &graphs.interactions, graphs.previous.as_ref(), &brand_local, rule);
+    let BucketResult { pass, totals, duplicate_follows, brand_rows, changes } = result;
+    let rows: Vec<AccountRow> = pass.rows.into_iter().zip(&is_tonight).filter(|(_, &t)| t).map(|(r, _)| r).collect();
+    let key_of = |local: u32| own.keys()[local as usize];
     KeyedResult {
         accounts: tonight,
         rows,
         latencies_ns: pass.latencies_ns,
-        totals: GraphTotals::of(&follows, &interactions),
-        duplicate_follows: follows.duplicates_removed,
+        totals,
+        duplicate_follows,
+        brand_keys: brand_local.iter().map(|&i| key_of(i)).collect(),
         brand_rows,
-        brand_keys,
-        changes,
+        changes: changes.map(|(changed, sums, duplicates)| {
+            (changed.iter().map(|r| key_of(r.account)).collect(), changed, sums, duplicates)
+        }),
     }
 }
 

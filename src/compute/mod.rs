@@ -7,6 +7,7 @@
 pub mod account_metrics;
 pub mod accounts;
 pub mod brands;
+pub mod bucket;
 pub mod buckets;
 pub mod by_followers;
 pub mod clean;
@@ -20,9 +21,9 @@ pub mod interaction_graph;
 pub mod key_table;
 pub mod keyed_bucket;
 pub mod maybe_f64;
-pub mod night_diff;
 pub mod population;
 pub mod reach;
+pub mod routing;
 pub mod sorted_lists;
 pub mod stats;
 pub mod universe;

@@ -19,9 +19,9 @@ use crate::compute::NULL_TS;
 use crate::error::{Error, Result};
 use crate::id_type::IdType;
 use crate::io::dataset::{scan, ColumnKind, WantedColumn};
+use crate::io::decode::ColumnData;
 use crate::io::landing::read_columns;
-use crate::io::read::ColumnData;
-use crate::store::{self, StorageOptions};
+use crate::io::store::{self, StorageOptions};
 
 const UNFOLLOW_ONE_WAY: f64 = 0.04;
 const UNFOLLOW_MUTUAL: f64 = 0.01;

@@ -14,10 +14,10 @@ use std::time::Instant;
 use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
 use rayon::prelude::*;
 
-use crate::cli::GenerateArgs;
+use crate::config::cli::GenerateArgs;
 use crate::error::{Error, Result};
+use crate::io::store::{self, Location, StorageOptions};
 use crate::io::write::ObjectWriter;
-use crate::store::{self, Location, StorageOptions};
 use activity::{InteractionRows, KINDS};
 use population::{FollowRows, Kind};
 
@@ -26,7 +26,7 @@ const DATASETS: [&str; 3] = ["follows", "interactions", "accounts"];
 /// Generated inputs are zstd-compressed (level 1), as warehouse exports usually are; fixed,
 /// so that a seed always gives the same bytes (and the benchmark's inputs never change).
 fn input_codec() -> parquet::basic::Compression {
-    crate::cli::TableCompression::Zstd.codec()
+    crate::config::cli::TableCompression::Zstd.codec()
 }
 
 /// A population by account index: ids, brand flags, follow and interaction rows (the next

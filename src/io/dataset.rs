@@ -17,7 +17,7 @@ use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
 use crate::error::{Error, Result};
 use crate::id_type::IdType;
 use crate::io::object_reader::ObjectReader;
-use crate::store::Location;
+use crate::io::store::Location;
 
 /// What a column must hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

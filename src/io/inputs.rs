@@ -13,10 +13,9 @@ use crate::compute::clean::RawEdges;
 use crate::error::{Error, Result};
 use crate::id_type::IdType;
 use crate::io::dataset::{scan, ColumnKind, ScannedDataset, WantedColumn};
+use crate::io::decode::ColumnData;
 use crate::io::landing::read_columns;
-use crate::io::read::ColumnData;
-use crate::job::Job;
-use crate::store::{self, StorageOptions};
+use crate::io::store::{self, StorageOptions};
 
 pub const FOLLOWS: &str = "follows";
 pub const INTERACTIONS: &str = "interactions";
@@ -82,58 +81,64 @@ async fn scan_dataset(
     scan(dataset, store::open(url, storage)?, wanted, concurrency).await
 }
 
-/// Lists and checks every input of the job.
-pub async fn scan_inputs(job: &Job, concurrency: usize) -> Result<Scans> {
-    let c = &job.columns;
+/// Where a run's inputs are and which of their columns it reads.
+#[derive(Debug, Clone, Copy)]
+pub struct InputSpec<'a> {
+    pub follows: &'a str,
+    pub interactions: Option<&'a str>,
+    pub accounts: Option<&'a str>,
+    pub previous_follows: Option<&'a str>,
+    /// follower_id, followee_id, created_at.
+    pub follow_columns: [&'a str; 3],
+    /// actor_id, target_id, created_at.
+    pub interaction_columns: [&'a str; 3],
+    /// Whether the interactions' created_at is read (a window needs it).
+    pub interaction_times: bool,
+    /// account_id, account_type.
+    pub account_columns: [&'a str; 2],
+    pub storage: &'a StorageOptions,
+}
+
+/// Lists and checks every input.
+pub async fn scan_inputs(spec: &InputSpec<'_>, concurrency: usize) -> Result<Scans> {
+    let [follower, followee, followed_at] = spec.follow_columns;
     let follow_columns = vec![
-        want(&c.follows.follower_id, ColumnKind::Id, true),
-        want(&c.follows.followee_id, ColumnKind::Id, true),
-        want(&c.follows.created_at, ColumnKind::Timestamp, false),
+        want(follower, ColumnKind::Id, true),
+        want(followee, ColumnKind::Id, true),
+        want(followed_at, ColumnKind::Timestamp, false),
     ];
-    let follows = scan_dataset(FOLLOWS, &job.follows, follow_columns.clone(), &job.storage, concurrency).await?;
+    let follows = scan_dataset(FOLLOWS, spec.follows, follow_columns.clone(), spec.storage, concurrency).await?;
     if follows.rows() == 0 {
         return Err(Error::Input {
             object: follows.location.url(),
             problem: "the follows dataset has no rows; refusing to publish metrics of an empty graph".into(),
         });
     }
-    let interactions = match &job.interactions {
+    let interactions = match spec.interactions {
         None => None,
         Some(url) => {
-            // Timestamps are read only when a window needs them.
-            let window = job.params.window_start_ns.is_some() || job.params.window_end_ns.is_some();
-            let mut wanted = vec![
-                want(&c.interactions.actor_id, ColumnKind::Id, true),
-                want(&c.interactions.target_id, ColumnKind::Id, true),
-            ];
-            if window {
-                wanted.push(want(&c.interactions.created_at, ColumnKind::Timestamp, true));
+            let [actor, target, created_at] = spec.interaction_columns;
+            let mut wanted = vec![want(actor, ColumnKind::Id, true), want(target, ColumnKind::Id, true)];
+            if spec.interaction_times {
+                wanted.push(want(created_at, ColumnKind::Timestamp, true));
             }
-            Some(scan_dataset(INTERACTIONS, url, wanted, &job.storage, concurrency).await?)
+            Some(scan_dataset(INTERACTIONS, url, wanted, spec.storage, concurrency).await?)
         }
     };
-    let accounts = match &job.accounts {
+    let accounts = match spec.accounts {
         None => None,
-        Some(url) => Some(
-            scan_dataset(
-                ACCOUNTS,
-                url,
-                vec![
-                    want(&c.accounts.account_id, ColumnKind::Id, true),
-                    want(&c.accounts.account_type, ColumnKind::Text, false),
-                ],
-                &job.storage,
-                concurrency,
-            )
-            .await?,
-        ),
+        Some(url) => {
+            let [account_id, account_type] = spec.account_columns;
+            let wanted = vec![want(account_id, ColumnKind::Id, true), want(account_type, ColumnKind::Text, false)];
+            Some(scan_dataset(ACCOUNTS, url, wanted, spec.storage, concurrency).await?)
+        }
     };
-    let previous_follows = match &job.previous_follows {
+    let previous_follows = match spec.previous_follows {
         None => None,
         // Only the ids matter for the comparison: created_at is not read.
         Some(url) => {
             let ids_only = follow_columns[..2].to_vec();
-            Some(scan_dataset(PREVIOUS_FOLLOWS, url, ids_only, &job.storage, concurrency).await?)
+            Some(scan_dataset(PREVIOUS_FOLLOWS, url, ids_only, spec.storage, concurrency).await?)
         }
     };
     let id_type = follows.id_type.expect("follows has rows, so an object with id columns");

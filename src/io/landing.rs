@@ -18,7 +18,7 @@ use futures::{StreamExt, TryStreamExt};
 use crate::compute::NULL_TS;
 use crate::error::{Error, Result};
 use crate::io::dataset::{ColumnKind, ScannedDataset};
-use crate::io::read::{id_keys_into, open_row_group, texts, timestamps_ns_into, ColumnData, DenseColumn};
+use crate::io::decode::{id_keys_into, open_row_group, texts, timestamps_ns_into, ColumnData, DenseColumn};
 
 /// Looks ids up as they land: writes each key's number into the second slice, or
 /// [`MISSING`] for a key it does not know, and returns how many it did not know.

@@ -13,7 +13,7 @@ use object_store::{ObjectStoreExt, PutMode, PutOptions, PutPayload};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::store::Location;
+use crate::io::store::Location;
 
 pub const LOCK: &str = "_LOCK";
 
@@ -90,7 +90,7 @@ pub async fn acquire(
             age.as_secs(),
             stale_after.as_secs()
         ));
-        if let Err(e) = crate::store::delete_object(out.store.as_ref(), &path).await {
+        if let Err(e) = crate::io::store::delete_object(out.store.as_ref(), &path).await {
             return Err(Error::storage(out.display(&path), "remove stale lock", e));
         }
     }
@@ -100,7 +100,7 @@ pub async fn acquire(
 impl RunLock {
     /// Removes the lock object.
     pub async fn release(self) -> Result<()> {
-        crate::store::delete_object(self.out.store.as_ref(), &self.path)
+        crate::io::store::delete_object(self.out.store.as_ref(), &self.path)
             .await
             .map_err(|e| Error::storage(self.out.display(&self.path), "release lock", e))
     }

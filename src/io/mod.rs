@@ -1,15 +1,18 @@
-//! The I/O edge: Parquet in and out of object storage, on a tokio runtime of its own.
+//! The I/O edge: object storage, Parquet in and out, spill files and the output lock, on a
+//! tokio runtime of its own.
 //!
-//! Everything async lives below this module; the rest of the crate is synchronous.
+//! Everything async lives below this module; the rest of the crate is synchronous. Nothing
+//! here knows the job: callers say which objects, columns and options.
 
 pub mod dataset;
+pub mod decode;
 pub mod inputs;
 pub mod landing;
 pub mod lock;
 pub mod object_reader;
-pub mod read;
-pub mod report;
 pub mod spill;
+pub mod store;
+pub mod stream;
 pub mod write;
 
 /// A runtime for storage I/O and Parquet decoding, with `threads` workers.

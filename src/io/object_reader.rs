@@ -135,7 +135,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("object.parquet");
         std::fs::write(&file, (0..=255u8).collect::<Vec<_>>()).unwrap();
-        let location = crate::store::open(file.to_str().unwrap(), &Default::default()).unwrap();
+        let location = crate::io::store::open(file.to_str().unwrap(), &Default::default()).unwrap();
         assert_eq!(location.local_file(&location.path), Some(file.clone()));
         let mut fetched = ObjectReader::new(Arc::clone(&location.store), location.path.clone(), 256);
         let mut mapped = fetched.clone().with_local_file(location.local_file(&location.path));

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::compute::buckets::Buckets;
+use crate::compute::routing::{route as route_edges, End};
 use crate::error::{Error, Result};
 
 /// What a spill file holds.
@@ -191,7 +192,7 @@ pub struct Routed {
     pub inward: Vec<Vec<u8>>,
 }
 
-/// Routes a chunk of dense edge rows to both ends' buckets, in parallel parts whose order is
+/// Routes a chunk of dense edge rows to both ends' buckets (`compute/routing.rs`), in parallel parts whose order is
 /// kept (files hold rows in input order, so runs repeat byte for byte on disk too).
 pub fn route(buckets: &Buckets, src: &[u32], dst: &[u32], created: Option<&[i64]>) -> Vec<Routed> {
     const PART: usize = 1 << 16;
@@ -207,21 +208,26 @@ pub fn route(buckets: &Buckets, src: &[u32], dst: &[u32], created: Option<&[i64]
             for v in routed.out.iter_mut().chain(routed.inward.iter_mut()) {
                 v.reserve(reserve);
             }
-            for (i, (&a, &b)) in src.iter().zip(dst).enumerate() {
-                let (ka, kb) = (buckets.of(a), buckets.of(b));
-                let (la, lb) = (a - starts[ka], b - starts[kb]);
-                match created {
-                    Some(t) => {
-                        let t = t[part * PART + i];
-                        encode_timed(&mut routed.out[ka], la, b, t);
-                        encode_timed(&mut routed.inward[kb], lb, a, t);
+            route_edges(
+                src,
+                dst,
+                |a| Some(buckets.of(a)),
+                |end, bucket, i| {
+                    let (own, other) = match end {
+                        End::Source => (src[i], dst[i]),
+                        End::Target => (dst[i], src[i]),
+                    };
+                    let records = match end {
+                        End::Source => &mut routed.out[bucket],
+                        End::Target => &mut routed.inward[bucket],
+                    };
+                    let local = own - starts[bucket];
+                    match created {
+                        Some(t) => encode_timed(records, local, other, t[part * PART + i]),
+                        None => encode_pair(records, local, other),
                     }
-                    None => {
-                        encode_pair(&mut routed.out[ka], la, b);
-                        encode_pair(&mut routed.inward[kb], lb, a);
-                    }
-                }
-            }
+                },
+            );
             routed
         })
         .collect()

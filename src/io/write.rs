@@ -1,15 +1,7 @@
-//! The output folder: claiming it, writing table parts, the manifest, and `_SUCCESS` last.
-//!
-//! A reader trusts OUT only once `_SUCCESS` exists. The order: `_SUCCESS` of an earlier run
-//! is removed first; parts are uploaded under content-derived names (`part-00000-<sha256
-//! prefix>.parquet`: a rerun of the same inputs writes the same names and bytes, a different
-//! attempt never overwrites another's); the manifest lists them with their checksums; objects
-//! under the table folders that the manifest does not list (an earlier run's, a failed
-//! attempt's) are deleted; `_SUCCESS` comes last. A crash anywhere leaves no `_SUCCESS`. Only
-//! objects this job writes (its table folders, `_manifest.json`, `_SUCCESS`, `_LOCK`) are ever
-//! deleted: pointing `--out` at a folder with other things in it does not destroy them.
+//! Parquet out: encoding batches, cutting tables into parts, uploading objects under names
+//! derived from their content. What the objects are called and in which order a run writes
+//! them is the output folder's business (`output/folder.rs`).
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use arrow_array::RecordBatch;
@@ -26,10 +18,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
 use crate::error::{Error, Result};
-use crate::store::Location;
-
-pub const SUCCESS: &str = "_SUCCESS";
-pub const MANIFEST: &str = "_manifest.json";
+use crate::io::store::Location;
 
 /// An object this run wrote.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -39,35 +28,6 @@ pub struct WrittenObject {
     pub size: u64,
     pub rows: u64,
     pub sha256: String,
-}
-
-/// Refuses a completed OUT unless `overwrite`: checked before any input is read.
-pub async fn check_output(out: &Location, overwrite: bool) -> Result<()> {
-    let success = out.child(SUCCESS);
-    match out.store.head(&success).await {
-        Ok(_) if !overwrite => Err(Error::OutputExists { out: out.url() }),
-        Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-        Err(e) => Err(Error::storage(out.display(&success), "head", e)),
-    }
-}
-
-/// Removes the `_SUCCESS` of an earlier run, so readers stop trusting OUT before it changes.
-pub async fn unmark_success(out: &Location) -> Result<()> {
-    out.delete(&out.child(SUCCESS)).await
-}
-
-/// Deletes every object under the table folders that is not in `keep` (paths relative to OUT).
-pub async fn remove_unlisted(out: &Location, tables: &[&str], keep: &BTreeSet<String>) -> Result<usize> {
-    let mut removed = 0;
-    for table in tables {
-        for path in out.list_under(table).await? {
-            if out.relative(&path).is_none_or(|r| !keep.contains(&r)) {
-                out.delete(&path).await?;
-                removed += 1;
-            }
-        }
-    }
-    Ok(removed)
 }
 
 /// How every Parquet object of ours is encoded, compressed with `codec`. Dictionaries only
@@ -213,17 +173,17 @@ pub fn part_ranges(rows: usize) -> Vec<std::ops::Range<usize>> {
     (0..count).map(|i| (i * per_part).min(rows)..((i + 1) * per_part).min(rows)).collect()
 }
 
-/// Before the first part of a run is uploaded: readers stop trusting OUT (its `_SUCCESS` is
-/// removed), and an earlier run's report, which would describe other tables, goes.
-pub async fn retract(out: &Location) -> Result<()> {
-    unmark_success(out).await?;
-    out.delete(&out.child(crate::io::report::REPORT)).await
-}
-
-/// Uploads an encoded part as `OUT/<table>/part-<NNNNN>-<sha256 prefix>.parquet`.
-pub async fn write_table(out: &Location, table: &str, part: usize, rows: u64, encoded: Bytes) -> Result<WrittenObject> {
+/// Uploads encoded bytes under the name `name(sha256 hex)` gives (relative to OUT): names
+/// derived from the content make a rerun write the same objects, and two attempts never
+/// overwrite each other's.
+pub async fn write_hashed(
+    out: &Location,
+    name: impl FnOnce(&str) -> String,
+    rows: u64,
+    encoded: Bytes,
+) -> Result<WrittenObject> {
     let sha256 = format!("{:x}", Sha256::digest(&encoded));
-    let relative = format!("{table}/part-{part:05}-{}.parquet", &sha256[..16]);
+    let relative = name(&sha256);
     let path = out.child(&relative);
     let size = encoded.len() as u64;
     upload(&out.store, &path, encoded).await.map_err(|e| Error::storage(out.display(&path), "write", e))?;
@@ -254,59 +214,4 @@ async fn upload(store: &Arc<dyn ObjectStore>, path: &Path, bytes: Bytes) -> obje
 pub struct TableEntry {
     pub rows: u64,
     pub objects: Vec<WrittenObject>,
-}
-
-/// Encodes every table (in parallel, on the calling rayon pool) and uploads them. The caller
-/// has already retracted OUT ([`retract`]): account_metrics, written first, does it.
-pub fn write_tables(
-    runtime: &tokio::runtime::Runtime,
-    out: &Location,
-    batches: &[(&str, RecordBatch)],
-    codec: Compression,
-) -> Result<BTreeMap<String, TableEntry>> {
-    use rayon::prelude::*;
-    // Large tables are cut into consecutive parts encoded in parallel (one encoder is
-    // single-threaded).
-    let parts: Vec<(&str, usize, RecordBatch)> = batches
-        .iter()
-        .flat_map(|(name, batch)| {
-            part_ranges(batch.num_rows())
-                .into_iter()
-                .enumerate()
-                .map(move |(i, range)| (*name, i, batch.slice(range.start, range.len())))
-        })
-        .collect();
-    let encoded: Vec<_> = parts
-        .par_iter()
-        .map(|(name, i, batch)| {
-            encode_parquet(name, batch, codec).map(|bytes| (*name, *i, batch.num_rows() as u64, bytes))
-        })
-        .collect::<Result<_>>()?;
-    runtime.block_on(async {
-        let mut written: BTreeMap<String, TableEntry> = BTreeMap::new();
-        for (name, part, rows, bytes) in encoded {
-            let object = write_table(out, name, part, rows, bytes).await?;
-            let entry = written.entry(name.to_string()).or_insert(TableEntry { rows: 0, objects: Vec::new() });
-            entry.rows += rows;
-            entry.objects.push(object);
-        }
-        Ok(written)
-    })
-}
-
-/// Writes `_manifest.json`.
-pub async fn write_manifest(out: &Location, json: String) -> Result<()> {
-    let path = out.child(MANIFEST);
-    out.store
-        .put(&path, PutPayload::from(json.into_bytes()))
-        .await
-        .map_err(|e| Error::storage(out.display(&path), "write", e))?;
-    Ok(())
-}
-
-/// Writes `_SUCCESS`: the run is complete and OUT may be read.
-pub async fn mark_success(out: &Location) -> Result<()> {
-    let path = out.child(SUCCESS);
-    out.store.put(&path, PutPayload::default()).await.map_err(|e| Error::storage(out.display(&path), "write", e))?;
-    Ok(())
 }
