@@ -9,16 +9,17 @@ Spark buckets [default: 2 per executor core]. Needs the `reciprocity_spark` exte
 (`pip install ./python` or `maturin develop --release -m python/Cargo.toml`) on the driver and
 every worker.
 
-The flow:
+The flow (Spark reads, shuffles and schedules; every rule is the binary's own Rust code):
   1. driver: `plan` checks the inputs' footers and schemas as a run does, and names the brands;
-  2. Spark reads and cleans follows, interactions and the previous night (counting what each
-     rule drops) and routes every row to both of its accounts' buckets,
-     pmod(xxhash64(account id), K);
-  3. workers: `groupBy(bucket).applyInArrow` hands each bucket to `compute_bucket`, the same
-     kernels as the binary, run with the GIL released;
+  2. workers: `mapInArrow` hands each batch of follows, interactions and the previous night to
+     `clean_and_route`, which applies the cleaning rules (null ids, self-loops, the window)
+     and routes every kept row to both of its accounts' buckets (the binary's routing rule,
+     buckets by a fixed hash of the id); what each rule dropped comes back in the same batches;
+  3. workers: `groupBy(bucket).applyInArrow` hands each bucket to `compute_bucket`, the
+     binary's bucket kernel, run with the GIL released;
   4. Spark joins brands' followers with their followers' followers for the exact 2-hop reach;
-  5. driver: `publish` merges the buckets' results and writes the tables, `_manifest.json` and
-     `_SUCCESS` exactly as `reciprocity run` does (same code, same bytes).
+  5. driver: `publish` merges the buckets' results and runs the binary's one pipeline (lock,
+     tables, `_manifest.json`, `_SUCCESS`, release): same code, same bytes.
 
 Input URLs go to `spark.read.parquet` as given, and the output through object_store as in the
 binary: on a cluster use URLs both understand (plain paths on a shared filesystem, or `s3://`
@@ -38,53 +39,102 @@ from pyspark.sql import functions as F
 
 import reciprocity_spark as kernel
 
-NULL_US = -(2**63)
+NULL_TS = -(2**63)
 RESULT_SCHEMA = "bucket long, payload binary"
+ROUTED_SCHEMA = "bucket long, stream byte, own long, other long, t long"
+DROPPED = -1  # the stream of a batch's cleaning counts (own, other, t: null_id, self_loop, outside_window)
 
 
-def read_edges(spark, url, src, dst, created, window=None):
-    """Cleaned rows (a, b, t) of an edge dataset, and what each cleaning rule dropped."""
+def int64_bytes(array):
+    """An int64 column as little-endian bytes (nulls as 0) and its validity bytes (empty: no nulls)."""
+    array = pc.cast(array, pa.int64())
+    valid = b"" if array.null_count == 0 else pc.is_valid(array).to_numpy(zero_copy_only=False).tobytes()
+    return pc.fill_null(array, 0).to_numpy(zero_copy_only=False).astype("<i8").tobytes(), valid
+
+
+def from_bytes(data, dtype):
+    import numpy as np
+
+    return pa.array(np.frombuffer(data, dtype=dtype))
+
+
+def clean_and_route(dataset, plan, buckets):
+    """mapInArrow: each batch (a, b, t) cleaned and routed by the extension, plus one row of counts."""
+    signed, start, end = plan["signed_ids"], plan["window_start_ns"], plan["window_end_ns"]
+
+    def run(batches):
+        import reciprocity_spark as worker_kernel
+
+        for batch in batches:
+            src, src_valid = int64_bytes(batch.column("a"))
+            dst, dst_valid = int64_bytes(batch.column("b"))
+            t = pc.fill_null(pc.cast(batch.column("t"), pa.int64()), NULL_TS).to_numpy(zero_copy_only=False)
+            routed = worker_kernel.clean_and_route(
+                dataset, src, src_valid, dst, dst_valid, t.astype("<i8").tobytes(), buckets, signed, start, end
+            )
+            bucket, stream, own, other, created, dropped = routed
+            yield pa.RecordBatch.from_arrays(
+                [from_bytes(bucket, "<i8"), from_bytes(stream, "i1"), from_bytes(own, "<i8"),
+                 from_bytes(other, "<i8"), from_bytes(created, "<i8")],
+                names=["bucket", "stream", "own", "other", "t"],
+            )
+            counts = [pa.array([v], pa.int64()) for v in (DROPPED, *dropped)]
+            yield pa.RecordBatch.from_arrays(
+                [counts[0], pa.array([DROPPED], pa.int8()), counts[1], counts[2], counts[3]],
+                names=["bucket", "stream", "own", "other", "t"],
+            )
+
+    return run
+
+
+def route_accounts(plan, buckets):
+    """mapInArrow: the accounts table's ids, routed to their buckets as stream `listed`."""
+    signed = plan["signed_ids"]
+
+    def run(batches):
+        import reciprocity_spark as worker_kernel
+
+        listed = worker_kernel.STREAMS.index("listed")
+        for batch in batches:
+            ids, valid = int64_bytes(batch.column("a"))
+            bucket, own = worker_kernel.route_accounts(ids, valid, buckets, signed)
+            n = len(bucket) // 8
+            yield pa.RecordBatch.from_arrays(
+                [from_bytes(bucket, "<i8"), pa.array([listed] * n, pa.int8()), from_bytes(own, "<i8"),
+                 pa.nulls(n, pa.int64()), pa.nulls(n, pa.int64())],
+                names=["bucket", "stream", "own", "other", "t"],
+            )
+
+    return run
+
+
+def read_edges(spark, url, src, dst, created, dataset, plan, buckets):
+    """An edge dataset's rows, cleaned and routed (and the batches' cleaning counts)."""
     df = spark.read.parquet(url)
-    t = F.unix_micros(F.col(created)) if created in df.columns else F.lit(None).cast("long")
+    # Nanoseconds as the binary reads them, from Spark's microseconds.
+    t = F.unix_micros(F.col(created)) * 1000 if created in df.columns else F.lit(None).cast("long")
     df = df.select(F.col(src).cast("long").alias("a"), F.col(dst).cast("long").alias("b"), t.alias("t"))
-    null = F.col("a").isNull() | F.col("b").isNull()
-    loop = ~null & (F.col("a") == F.col("b"))
-    outside = F.lit(False)
-    if window is not None:
-        start, end = window
-        inside = F.col("t").isNotNull()
-        if start is not None:
-            inside = inside & (F.col("t") >= F.lit(start))
-        if end is not None:
-            inside = inside & (F.col("t") < F.lit(end))
-        outside = ~null & ~loop & ~inside
-    dropped = df.agg(*(F.sum(c.cast("long")) for c in (null, loop, outside))).first()
-    counts = {"null_id": dropped[0] or 0, "self_loop": dropped[1] or 0, "outside_window": dropped[2] or 0}
-    return df.where(~null & ~loop & ~outside), counts
+    return df.mapInArrow(clean_and_route(dataset, plan, buckets), ROUTED_SCHEMA)
 
 
-def routed(df, stream, own, other, buckets, timed):
-    """Rows of one stream under their `own` account's bucket."""
-    return df.select(
-        F.expr(f"pmod(xxhash64({own}), {buckets})").alias("bucket"),
-        F.lit(stream).alias("stream"),
-        F.col(own).alias("own"),
-        F.col(other).alias("other"),
-        (F.coalesce(F.col("t"), F.lit(NULL_US)) if timed else F.lit(NULL_US)).alias("t"),
-    )
+def dropped_counts(routed):
+    """What each cleaning rule dropped, summed over the batches' count rows."""
+    row = routed.where(F.col("stream") == DROPPED).agg(F.sum("own"), F.sum("other"), F.sum("t")).first()
+    return {"null_id": row[0] or 0, "self_loop": row[1] or 0, "outside_window": row[2] or 0}
 
 
 def bucket_kernel(plan, has_previous):
     """The function each worker runs on one bucket's rows."""
     brands = pa.array(plan["brands"], pa.int64()).to_numpy().astype("<i8").tobytes()
+    streams = kernel.STREAMS
     params = (plan["signed_ids"], plan["min_followers"], plan["follows_back_all_rate"], plan["selective_rate"])
 
     def run(table: pa.Table) -> pa.Table:
         import reciprocity_spark as worker_kernel
 
         def column(stream, name):
-            part = table.filter(pc.equal(table["stream"], stream))[name]
-            return part.to_numpy().astype("<i8").tobytes()
+            part = table.filter(pc.equal(table["stream"], streams.index(stream)))[name]
+            return part.to_numpy(zero_copy_only=False).astype("<i8").tobytes()
 
         def timed(stream):
             return (column(stream, "own"), column(stream, "other"), column(stream, "t"))
@@ -113,7 +163,8 @@ def reach_2hop(spark, follows, brands):
     """(brand, reach) for every brand: distinct x → f → brand, x neither the brand nor a follower."""
     if not brands:
         return []
-    edges = follows.select("a", "b").distinct()
+    edges = follows.where(F.col("stream") == kernel.STREAMS.index("follows_out"))
+    edges = edges.select(F.col("own").alias("a"), F.col("other").alias("b")).distinct()
     brand_ids = spark.createDataFrame([(b,) for b in brands], "brand long")
     followers = edges.join(brand_ids, edges.b == brand_ids.brand).select("brand", F.col("a").alias("f"))
     second = edges.select(F.col("a").alias("x"), F.col("b").alias("f"))
@@ -131,40 +182,29 @@ def main(argv):
     buckets = plan["buckets"] or 2 * spark.sparkContext.defaultParallelism
     c = plan["columns"]
 
-    follows, follow_counts = read_edges(spark, plan["follows"], c["follower_id"], c["followee_id"], c["follow_created_at"])
-    streams = [
-        routed(follows, "follows_out", "a", "b", buckets, True),
-        routed(follows, "follows_in", "b", "a", buckets, True),
-    ]
-    counts = {"engine": "spark", "buckets": buckets, "follows": {k: follow_counts[k] for k in ("null_id", "self_loop")}}
+    follows = read_edges(spark, plan["follows"], c["follower_id"], c["followee_id"], c["follow_created_at"],
+                         "follows", plan, buckets)
+    streams = [follows]
+    counts = {"engine": "spark", "buckets": buckets}
+    counts["follows"] = {k: v for k, v in dropped_counts(follows).items() if k != "outside_window"}
     if plan["interactions"]:
-        window = None
-        if plan["window_start_us"] is not None or plan["window_end_us"] is not None:
-            window = (plan["window_start_us"], plan["window_end_us"])
-        events, counts["interactions"] = read_edges(
-            spark, plan["interactions"], c["actor_id"], c["target_id"], c["event_created_at"], window
-        )
-        streams += [
-            routed(events, "events_out", "a", "b", buckets, False),
-            routed(events, "events_in", "b", "a", buckets, False),
-        ]
+        events = read_edges(spark, plan["interactions"], c["actor_id"], c["target_id"], c["event_created_at"],
+                            "interactions", plan, buckets)
+        counts["interactions"] = dropped_counts(events)
+        streams.append(events)
     if plan["previous_follows"]:
-        previous, previous_counts = read_edges(
-            spark, plan["previous_follows"], c["follower_id"], c["followee_id"], c["follow_created_at"]
-        )
-        counts["previous_follows"] = {k: previous_counts[k] for k in ("null_id", "self_loop")}
-        streams += [
-            routed(previous, "previous_out", "a", "b", buckets, False),
-            routed(previous, "previous_in", "b", "a", buckets, False),
-        ]
+        previous = read_edges(spark, plan["previous_follows"], c["follower_id"], c["followee_id"],
+                              c["follow_created_at"], "previous_follows", plan, buckets)
+        counts["previous_follows"] = {k: v for k, v in dropped_counts(previous).items() if k != "outside_window"}
+        streams.append(previous)
     if plan["accounts"]:
         accounts = spark.read.parquet(plan["accounts"]).select(F.col(c["account_id"]).cast("long").alias("a"))
-        accounts = accounts.where(F.col("a").isNotNull()).distinct().withColumn("t", F.lit(None).cast("long"))
-        streams.append(routed(accounts, "listed", "a", "a", buckets, False))
+        streams.append(accounts.mapInArrow(route_accounts(plan, buckets), ROUTED_SCHEMA))
 
     rows = streams[0]
     for s in streams[1:]:
         rows = rows.unionByName(s)
+    rows = rows.where(F.col("stream") != DROPPED)
     kernel_fn = bucket_kernel(plan, bool(plan["previous_follows"]))
     results = rows.groupBy("bucket").applyInArrow(kernel_fn, RESULT_SCHEMA).collect()
     counts["reach"] = reach_2hop(spark, follows, plan["brands"])

@@ -1,11 +1,14 @@
 //! `reciprocity_spark`: the bucket kernel and the publish step of `reciprocity`, for a Spark
 //! job (`jobs/spark/job.py`).
 //!
-//! Three calls: `plan` (driver) turns the binary's own command-line flags into the validated
-//! job's inputs and parameters; `compute_bucket` (workers, inside `applyInArrow`) runs one
-//! account bucket with the GIL released; `publish` (driver) merges the buckets' results and
-//! writes the tables, manifest and `_SUCCESS` exactly as the binary does. Columns cross the
-//! boundary as little-endian int64 bytes (numpy's `tobytes()`), results as JSON bytes.
+//! Four calls: `plan` (driver) turns the binary's own command-line flags into the validated
+//! job's inputs and parameters; `clean_and_route` (workers, inside `mapInArrow`) applies the
+//! contract's cleaning rules to a batch of rows and routes each kept row to both of its
+//! accounts' buckets, by the binary's own code (`compute/clean.rs`, `compute/routing.rs`);
+//! `compute_bucket` (workers, inside `applyInArrow`) runs the bucket kernel on one bucket with
+//! the GIL released; `publish` (driver) merges the buckets' results and writes the tables,
+//! manifest and `_SUCCESS` through the binary's one pipeline. Columns cross the boundary as
+//! little-endian bytes (numpy's `tobytes()`), results as JSON bytes.
 
 use clap::Parser;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
@@ -14,7 +17,9 @@ use pyo3::types::PyBytes;
 use serde_json::json;
 
 use reciprocity::compute::account_metrics::CampRule;
+use reciprocity::compute::clean::{clean_edges, RawEdges, Window};
 use reciprocity::compute::keyed_bucket::{keyed_bucket, KeyedBucket, KeyedResult, KeyedRows};
+use reciprocity::compute::routing::{hash_bucket, route, End};
 use reciprocity::compute::NULL_TS;
 use reciprocity::config::cli::{Cli, Command, RunArgs};
 use reciprocity::config::job::Job;
@@ -49,7 +54,6 @@ fn plan(args: Vec<String>) -> PyResult<String> {
         ));
     }
     let c = &job.columns;
-    let us = |ns: Option<i64>| ns.map(|ns| ns.div_euclid(1000));
     Ok(json!({
         "follows": job.follows,
         "interactions": job.interactions,
@@ -66,9 +70,9 @@ fn plan(args: Vec<String>) -> PyResult<String> {
         "min_followers": job.params.min_followers,
         "follows_back_all_rate": job.params.follows_back_all_rate,
         "selective_rate": job.params.selective_rate,
-        // Microseconds, Spark's timestamp unit; the window is [start, end).
-        "window_start_us": us(job.params.window_start_ns),
-        "window_end_us": us(job.params.window_end_ns),
+        // The window is [start, end), in ns as the binary compares it.
+        "window_start_ns": job.params.window_start_ns,
+        "window_end_ns": job.params.window_end_ns,
         "brands": engine_plan.brand_ids.iter().filter_map(|&b| i64::try_from(b).ok()).collect::<Vec<_>>(),
         "buckets": job.buckets,
         "signed_ids": id_type.is_signed(),
@@ -89,17 +93,156 @@ fn keys(bytes: &[u8], signed: bool) -> PyResult<Vec<u64>> {
     Ok(int64s(bytes)?.into_iter().map(key).collect())
 }
 
-/// (own ids, other ids, created_at µs or i64::MIN for null) → keyed rows, times in ns.
+/// (own ids, other ids, created_at ns or i64::MIN for null) → keyed rows.
 fn rows(own: &[u8], other: &[u8], created: Option<&[u8]>, signed: bool) -> PyResult<KeyedRows> {
     let (own, other) = (keys(own, signed)?, keys(other, signed)?);
     let created = match created {
-        Some(c) => int64s(c)?.into_iter().map(|us| if us == i64::MIN { NULL_TS } else { us * 1000 }).collect(),
+        Some(c) => int64s(c)?,
         None => Vec::new(),
     };
     if own.len() != other.len() || (!created.is_empty() && created.len() != own.len()) {
         return Err(PyValueError::new_err("the columns of a stream differ in length"));
     }
     Ok(KeyedRows { own, other, created })
+}
+
+/// The streams of routed rows, by number: what `compute_bucket` is handed, stream by stream.
+const STREAMS: [&str; 7] =
+    ["follows_out", "follows_in", "events_out", "events_in", "previous_out", "previous_in", "listed"];
+
+fn stream_of(name: &str) -> PyResult<i8> {
+    STREAMS
+        .iter()
+        .position(|&s| s == name)
+        .map(|i| i as i8)
+        .ok_or_else(|| PyValueError::new_err(format!("no stream {name}")))
+}
+
+fn flags(bytes: &[u8], len: usize) -> PyResult<Option<Vec<bool>>> {
+    match bytes.len() {
+        0 => Ok(None),
+        n if n == len => Ok(Some(bytes.iter().map(|&b| b != 0).collect())),
+        _ => Err(PyValueError::new_err("a validity column differs in length from its ids")),
+    }
+}
+
+fn le_bytes<'py, T: Copy>(py: Python<'py>, values: &[T], to: impl Fn(T) -> [u8; 8]) -> Bound<'py, PyBytes> {
+    let bytes: Vec<u8> = values.iter().flat_map(|&v| to(v)).collect();
+    PyBytes::new(py, &bytes)
+}
+
+/// One batch of routed rows: bucket (int64), stream (int8), own and other ids (int64),
+/// created_at (int64 ns, i64::MIN for null), and what each cleaning rule dropped
+/// (null_id, self_loop, outside_window).
+type Routed<'py> = (
+    Bound<'py, PyBytes>,
+    Bound<'py, PyBytes>,
+    Bound<'py, PyBytes>,
+    Bound<'py, PyBytes>,
+    Bound<'py, PyBytes>,
+    (u64, u64, u64),
+);
+
+/// Cleans one batch of an edge dataset by the contract's rules and routes every kept row to
+/// both of its accounts' buckets. `dataset`: follows, interactions or previous_follows (the
+/// window applies to interactions only). Ids are int64 with validity bytes (empty: all
+/// valid); created_at is int64 ns with i64::MIN for null (empty: no column).
+#[pyfunction]
+#[pyo3(signature = (dataset, src, src_valid, dst, dst_valid, created, buckets, signed_ids, window_start_ns, window_end_ns))]
+#[allow(clippy::too_many_arguments)]
+fn clean_and_route<'py>(
+    py: Python<'py>,
+    dataset: &str,
+    src: &[u8],
+    src_valid: &[u8],
+    dst: &[u8],
+    dst_valid: &[u8],
+    created: &[u8],
+    buckets: usize,
+    signed_ids: bool,
+    window_start_ns: Option<i64>,
+    window_end_ns: Option<i64>,
+) -> PyResult<Routed<'py>> {
+    let (streams, window) = match dataset {
+        "follows" => ((stream_of("follows_out")?, stream_of("follows_in")?), Window::default()),
+        "interactions" => {
+            ((stream_of("events_out")?, stream_of("events_in")?), Window { start: window_start_ns, end: window_end_ns })
+        }
+        "previous_follows" => ((stream_of("previous_out")?, stream_of("previous_in")?), Window::default()),
+        other => return Err(PyValueError::new_err(format!("no edge dataset {other}"))),
+    };
+    if buckets == 0 {
+        return Err(PyValueError::new_err("at least one bucket"));
+    }
+    let (src_ids, dst_ids) = (int64s(src)?, int64s(dst)?);
+    let n = src_ids.len();
+    let ts = if created.is_empty() { None } else { Some(int64s(created)?) };
+    if dst_ids.len() != n || ts.as_ref().is_some_and(|t| t.len() != n) {
+        return Err(PyValueError::new_err("the columns of a batch differ in length"));
+    }
+    let key = |v: i64| if signed_ids { IdType::key_of_signed(v) } else { IdType::key_of_unsigned(v as u64) };
+    let raw = RawEdges {
+        src: src_ids.iter().map(|&v| key(v)).collect(),
+        dst: dst_ids.iter().map(|&v| key(v)).collect(),
+        valid_src: flags(src_valid, n)?,
+        valid_dst: flags(dst_valid, n)?,
+        ts,
+    };
+    let (rows, dropped) = py.detach(|| clean_edges(raw, window, true));
+    let id_of = |k: u64| if signed_ids { (k ^ (1 << 63)) as i64 } else { k as i64 };
+    let times = rows.ts.as_deref().unwrap_or(&[]);
+    let capacity = 2 * rows.len();
+    let (mut bucket, mut stream, mut own, mut other, mut created) = (
+        Vec::with_capacity(capacity),
+        Vec::with_capacity(capacity),
+        Vec::with_capacity(capacity),
+        Vec::with_capacity(capacity),
+        Vec::with_capacity(capacity),
+    );
+    route(
+        &rows.src,
+        &rows.dst,
+        |k| Some(hash_bucket(k, buckets)),
+        |end, b, i| {
+            let (o, x, s) = match end {
+                End::Source => (rows.src[i], rows.dst[i], streams.0),
+                End::Target => (rows.dst[i], rows.src[i], streams.1),
+            };
+            bucket.push(b as i64);
+            stream.push(s);
+            own.push(id_of(o));
+            other.push(id_of(x));
+            created.push(times.get(i).copied().unwrap_or(NULL_TS));
+        },
+    );
+    let stream_bytes = PyBytes::new(py, &stream.iter().map(|&s| s as u8).collect::<Vec<u8>>());
+    Ok((
+        le_bytes(py, &bucket, i64::to_le_bytes),
+        stream_bytes,
+        le_bytes(py, &own, i64::to_le_bytes),
+        le_bytes(py, &other, i64::to_le_bytes),
+        le_bytes(py, &created, i64::to_le_bytes),
+        (dropped.null_id, dropped.self_loop, dropped.outside_window),
+    ))
+}
+
+/// Routes the accounts table's ids (nulls dropped) to their buckets, as stream `listed`:
+/// returns bucket (int64) and id (int64) bytes.
+#[pyfunction]
+fn route_accounts<'py>(
+    py: Python<'py>,
+    ids: &[u8],
+    valid: &[u8],
+    buckets: usize,
+    signed_ids: bool,
+) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyBytes>)> {
+    let ids = int64s(ids)?;
+    let valid = flags(valid, ids.len())?;
+    let key = |v: i64| if signed_ids { IdType::key_of_signed(v) } else { IdType::key_of_unsigned(v as u64) };
+    let kept: Vec<i64> =
+        ids.iter().enumerate().filter(|&(i, _)| valid.as_ref().is_none_or(|v| v[i])).map(|(_, &id)| id).collect();
+    let bucket: Vec<i64> = kept.iter().map(|&id| hash_bucket(key(id), buckets) as i64).collect();
+    Ok((le_bytes(py, &bucket, i64::to_le_bytes), le_bytes(py, &kept, i64::to_le_bytes)))
 }
 
 type Timed<'a> = (&'a [u8], &'a [u8], &'a [u8]);
@@ -164,7 +307,10 @@ fn publish(py: Python<'_>, args: Vec<String>, counts: &str, results: Vec<Vec<u8>
 #[pymodule]
 fn reciprocity_spark(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(plan, m)?)?;
+    m.add_function(wrap_pyfunction!(clean_and_route, m)?)?;
+    m.add_function(wrap_pyfunction!(route_accounts, m)?)?;
     m.add_function(wrap_pyfunction!(compute_bucket, m)?)?;
+    m.add("STREAMS", STREAMS.to_vec())?;
     m.add_function(wrap_pyfunction!(publish, m)?)?;
     Ok(())
 }
