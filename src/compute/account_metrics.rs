@@ -97,7 +97,7 @@ pub struct AccountPass {
 }
 
 /// Accounts per task of the account pass: each task appends its accounts' latencies to one
-/// vector of its own, so no account allocates (a vector per account cost 0.1-0.5 s at 1-2M).
+/// vector of its own, so no account allocates (a vector per account was measurably slower: docs/benchmarks.md).
 const ACCOUNTS_PER_TASK: usize = 4096;
 
 /// Computes every account's row.
@@ -133,7 +133,7 @@ pub fn account_metrics(follows: &FollowGraph, interactions: &InteractionGraph, r
     let lengths: Vec<usize> = latencies.iter().map(Vec::len).collect();
     let offsets = super::csr::offsets_of(&lengths);
     let total = *offsets.last().expect("offsets start at 0");
-    // Not zeroed first: a single-threaded memset of fresh pages cost up to 0.26 s at 2M.
+    // Not zeroed first: a single-threaded memset of fresh pages is a serial cost (docs/benchmarks.md).
     let mut latencies_ns: Vec<i64> = Vec::with_capacity(total);
     super::csr::split_mut(&mut latencies_ns.spare_capacity_mut()[..total], &offsets)
         .into_par_iter()
@@ -244,8 +244,8 @@ mod tests {
     #[test]
     fn regression_account_rows_stay_compact() {
         // A row per account is held for the whole run; ten Option<f64> and u64 counts of
-        // accounts made it 280 bytes, and a row 96 bytes larger measured the stats stage
-        // 0.38 → 0.59 s on 1M accounts.
+        // accounts made it 280 bytes, and the larger row slowed the stats stage by half
+        // (docs/benchmarks.md).
         assert!(std::mem::size_of::<AccountRow>() <= 160, "{} bytes", std::mem::size_of::<AccountRow>());
     }
 }

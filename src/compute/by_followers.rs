@@ -1,14 +1,16 @@
 //! `reciprocity_by_followers`: accounts grouped by order of magnitude of their audience.
 //!
-//! bucket 0 holds accounts without followers; bucket k ≥ 1 holds 10^(k−1) ≤ followers < 10^k.
-//! Each mean or median is over the bucket's non-null values, null if there are none.
+//! Decade 0 holds accounts without followers; decade k ≥ 1 holds 10^(k−1) ≤ followers < 10^k
+//! (the table calls it `bucket`, as the contract does; in the code a bucket is a set of
+//! accounts computed together). Each mean or median is over the decade's non-null values,
+//! null if there are none.
 
 use super::account_metrics::AccountRow;
 use super::stats::{mean, median_f64};
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct FollowerBucket {
-    pub bucket: u32,
+pub struct FollowerDecade {
+    pub decade: u32,
     pub followers_min: u64,
     pub followers_max: u64,
     pub accounts: u64,
@@ -21,7 +23,7 @@ pub struct FollowerBucket {
 }
 
 /// ⌊log10(followers)⌋ + 1, computed on integers (0 for no followers).
-pub fn bucket_of(followers: u64) -> u32 {
+pub fn decade_of(followers: u64) -> u32 {
     if followers == 0 {
         0
     } else {
@@ -29,15 +31,15 @@ pub fn bucket_of(followers: u64) -> u32 {
     }
 }
 
-/// One row per non-empty bucket, ascending.
-pub fn by_followers(rows: &[AccountRow]) -> Vec<FollowerBucket> {
+/// One row per non-empty decade, ascending.
+pub fn by_followers(rows: &[AccountRow]) -> Vec<FollowerDecade> {
     let mut groups = FollowerGroups::default();
     groups.add(rows);
     groups.finish()
 }
 
 /// A sum taken value by value in account order: the same float operations as
-/// [`mean`] over the whole group, so a mean gathered bucket by bucket is bit-identical.
+/// [`mean`] over the whole group, so a mean gathered range by range is bit-identical.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct RunningSum {
     total: f64,
@@ -63,7 +65,7 @@ impl RunningSum {
     }
 }
 
-/// One bucket's accounts so far.
+/// One decade's accounts so far.
 #[derive(Debug, Clone, Default, PartialEq)]
 struct Group {
     accounts: u64,
@@ -87,7 +89,7 @@ impl FollowerGroups {
     pub fn add(&mut self, rows: &[AccountRow]) {
         for row in rows {
             let followers = u64::from(row.followers);
-            let b = bucket_of(followers) as usize;
+            let b = decade_of(followers) as usize;
             if self.groups.len() <= b {
                 self.groups.resize_with(b + 1, Group::default);
             }
@@ -103,13 +105,13 @@ impl FollowerGroups {
         }
     }
 
-    pub fn finish(self) -> Vec<FollowerBucket> {
+    pub fn finish(self) -> Vec<FollowerDecade> {
         self.groups
             .into_iter()
             .enumerate()
             .filter(|(_, g)| g.accounts > 0)
-            .map(|(b, mut g)| FollowerBucket {
-                bucket: b as u32,
+            .map(|(b, mut g)| FollowerDecade {
+                decade: b as u32,
                 followers_min: g.followers_min,
                 followers_max: g.followers_max,
                 accounts: g.accounts,
@@ -126,13 +128,13 @@ impl FollowerGroups {
 
 #[cfg(test)]
 mod tests {
-    use super::bucket_of;
+    use super::decade_of;
 
     #[test]
-    fn buckets_are_decades() {
+    fn decades_are_orders_of_magnitude() {
         let cases = [(0, 0), (1, 1), (9, 1), (10, 2), (99, 2), (100, 3), (999_999, 6), (u64::MAX, 20)];
         for (followers, bucket) in cases {
-            assert_eq!(bucket_of(followers), bucket, "followers = {followers}");
+            assert_eq!(decade_of(followers), bucket, "followers = {followers}");
         }
     }
 }

@@ -3,9 +3,9 @@
 //! Finding the distinct ids and then looking every occurrence up again costs two random
 //! probes per occurrence into a table of every account. Here every thread numbers its share
 //! of each column in one table they share ([`SlotTable`]): a key's provisional number is the
-//! slot it sits in, written straight into the output. One table of 8-byte keys (16 MB at 1M
-//! accounts) fits in this machine's 32 MB last-level cache, where a table per thread of
-//! 16-byte slots (two of 32 MB) did not. Once every column is through, the keys are sorted
+//! slot it sits in, written straight into the output. One table of 8-byte keys is half the
+//! size of a table per thread of 16-byte slots, and stays in a last-level cache that the two
+//! did not (docs/benchmarks.md). Once every column is through, the keys are sorted
 //! into the universe, and one pass turns each slot into the dense id through a table of 4
 //! bytes per slot.
 //! The result is exactly [`Universe::from_columns`] and [`Universe::dense`]; dense ids do not
@@ -209,9 +209,8 @@ fn number_columns(columns: Vec<Vec<u64>>, extra: &[u64], sizing: Sizing) -> (Uni
     drop(table);
     let universe = Universe::from_sorted_keys(held.into_iter().map(|(key, _)| key).collect());
     numbered.truncate(column_count - 1);
-    // Each gather reads the slot → id table at random (8 MB at 1M accounts, 16 MB at 2M):
-    // prefetched like the probes, the stage's user time went 0.81 → 0.72 s at 1M and
-    // 1.84 → 1.53 s at 2M.
+    // Each gather reads the slot → id table (4 bytes a slot) at random: prefetched like the
+    // probes (docs/benchmarks.md).
     for out in &mut numbered {
         out.par_chunks_mut(1 << 16).for_each(|ids| {
             for i in 0..ids.len() {

@@ -6,9 +6,8 @@
 //! key's partition — a range of a few thousand keys, so each thread appends to a few
 //! hundred streams at once — and pass 2 places each partition's rows within it, from a
 //! thread's scratch copy, writing only inside that partition's region. Both passes are stable,
-//! so a transpose of a sorted CSR comes out sorted. Measured on 38M synthetic edges over 1M
-//! accounts: 0.72-0.79 s in one pass, 0.41-0.46 s in two; grouping 35M follow rows by
-//! follower, 0.37-0.72 s → 0.2 s. Pass 1 is also offered alone (`Partitioned`), for
+//! so a transpose of a sorted CSR comes out sorted. Two passes beat one by close to 2× on a
+//! million accounts (docs/benchmarks.md, "Measurements behind the code"). Pass 1 is also offered alone (`Partitioned`), for
 //! `sorted_lists.rs` to lay each partition out its own way.
 
 use rayon::prelude::*;

@@ -4,13 +4,8 @@
 //! Tables of every account (16 MB and more at 1M accounts) do not fit in cache, so a lookup
 //! per id occurrence is a cache miss per occurrence. A general-purpose map offers no way to
 //! prefetch; this open-addressing table (linear probing, at most half full) does, and each
-//! batched lookup prefetches the slot of the key [`PREFETCH_AHEAD`] rows on. Measured on 1M
-//! accounts: numbering the ids 0.55 → 0.35 s without interactions, 0.71 → 0.57 s with them;
-//! 8/16/32/64 rows ahead gave 0.49/0.42/0.35/0.34 s. With `dense_ids`' shared table (both
-//! threads probing one 16 MB table, 32 MB at 2M accounts) the ids stage's user time at
-//! 32/64/128 ahead was 0.72/0.64/0.64 s at 1M and 1.97/1.77/1.81 s at 2M (medians of 5-7
-//! interleaved rounds), wall 0.41/0.40/0.37 s at 1M; 256 was no better than 128 (0.81 against
-//! 0.79 s in one set), and the previous night's lookups were unchanged.
+//! batched lookup prefetches the slot of the key [`PREFETCH_AHEAD`] rows on: how far ahead
+//! was chosen by measurement (docs/benchmarks.md, "Measurements behind the code").
 
 /// How many rows ahead a batched lookup prefetches.
 pub const PREFETCH_AHEAD: usize = 128;

@@ -1,9 +1,8 @@
 //! `MaybeF64`: an optional float in 8 bytes, for the per-account rows held by the million.
 //!
 //! `Option<f64>` takes 16 bytes. An account row holds ten of them, and a run holds a row per
-//! account: at 1M accounts that is 80 MB of fresh memory for the tag bytes alone, and fresh
-//! memory is what this job's runs spend most on (a row 96 bytes larger measured stats 0.38 →
-//! 0.59 s). No metric of the contract is ever NaN, so NaN can stand for "none".
+//! account: 80 bytes an account for the tag bytes alone, and fresh memory is what this
+//! job's runs spend most on (docs/benchmarks.md). No metric of the contract is ever NaN, so NaN can stand for "none".
 
 use std::fmt;
 

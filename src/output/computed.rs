@@ -7,7 +7,7 @@
 use crate::compute::account_metrics::AccountRow;
 use crate::compute::accounts::AccountTypes;
 use crate::compute::brands::BrandRow;
-use crate::compute::by_followers::FollowerBucket;
+use crate::compute::by_followers::FollowerDecade;
 use crate::compute::follow_changes::Changes;
 use crate::compute::population::Population;
 use crate::compute::universe::Universe;
@@ -28,7 +28,7 @@ pub struct Computed {
     pub universe: Universe,
     pub types: AccountTypes,
     pub accounts: AccountTable,
-    pub by_followers: Vec<FollowerBucket>,
+    pub by_followers: Vec<FollowerDecade>,
     pub population: Population,
     pub brands: Vec<BrandRow>,
     pub changes: Option<Changes>,

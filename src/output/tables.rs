@@ -11,7 +11,7 @@ use arrow_schema::{Field, Schema};
 use crate::compute::account_metrics::{AccountRow, Camp};
 use crate::compute::accounts::AccountTypes;
 use crate::compute::brands::BrandRow;
-use crate::compute::by_followers::FollowerBucket;
+use crate::compute::by_followers::FollowerDecade;
 use crate::compute::follow_changes::{ChangeRow, PopulationChanges};
 use crate::compute::population::Population;
 use crate::error::{Error, Result};
@@ -144,11 +144,11 @@ pub fn population_summary(p: &Population, changes: Option<&PopulationChanges>) -
         .build(POPULATION_SUMMARY)
 }
 
-/// `reciprocity_by_followers`: one row per audience-size bucket.
-pub fn reciprocity_by_followers(buckets: &[FollowerBucket]) -> Result<RecordBatch> {
-    let b = || buckets.iter();
+/// `reciprocity_by_followers`: one row per decade of followers (the contract calls it `bucket`).
+pub fn reciprocity_by_followers(decades: &[FollowerDecade]) -> Result<RecordBatch> {
+    let b = || decades.iter();
     TableBuilder::default()
-        .counts("bucket", b().map(|x| u64::from(x.bucket)))
+        .counts("bucket", b().map(|x| u64::from(x.decade)))
         .counts("followers_min", b().map(|x| x.followers_min))
         .counts("followers_max", b().map(|x| x.followers_max))
         .counts("accounts", b().map(|x| x.accounts))
