@@ -194,3 +194,14 @@ pub struct ReportArgs {
     #[arg(long, value_name = "FILE")]
     pub html: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

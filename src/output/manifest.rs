@@ -243,3 +243,40 @@ pub fn versions() -> BTreeMap<&'static str, String> {
         ("parquet_writer", parquet::file::properties::DEFAULT_CREATED_BY.to_string()),
     ])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejected_totals_are_tonight_s_and_the_previous_night_is_listed_apart() {
+        let follows = Dropped { null_id: 1, self_loop: 2, outside_window: 0 };
+        let events = Dropped { null_id: 3, self_loop: 4, outside_window: 5 };
+        let accounts = AccountsDropped { null_id: 6, duplicate_account: 7 };
+        let previous = Dropped { null_id: 100, self_loop: 200, outside_window: 0 };
+        let r = Rejected::new(follows, 8, Some(events), Some(accounts)).with_previous(Some(previous), Some(9));
+        assert_eq!((r.null_id, r.self_loop, r.duplicate_follow), (1 + 3 + 6, 2 + 4, 8));
+        assert_eq!((r.outside_window, r.duplicate_account), (5, 7));
+        assert_eq!(
+            r.by_dataset["previous_follows"],
+            BTreeMap::from([("null_id", 100), ("self_loop", 200), ("duplicate_follow", 9)])
+        );
+        assert_eq!(r.by_dataset["interactions"]["outside_window"], 5);
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["by_dataset"]["follows"]["duplicate_follow"], 8);
+    }
+
+    #[test]
+    fn a_run_without_optional_inputs_lists_only_the_follows() {
+        let r = Rejected::new(Dropped::default(), 0, None, None).with_previous(None, None);
+        assert_eq!(r.by_dataset.keys().copied().collect::<Vec<_>>(), vec!["follows"]);
+    }
+
+    #[test]
+    fn executions_are_named_as_the_manifest_documents_them() {
+        let json = |e: ExecutionEntry| serde_json::to_string(&e).unwrap();
+        assert_eq!(json(ExecutionEntry::in_memory()), r#"{"mode":"in_memory","buckets":null,"spill_bytes":null}"#);
+        assert_eq!(json(ExecutionEntry::buckets(4, 96)), r#"{"mode":"buckets","buckets":4,"spill_bytes":96}"#);
+        assert_eq!(json(ExecutionEntry::rescan(4)), r#"{"mode":"buckets_rescan","buckets":4,"spill_bytes":null}"#);
+    }
+}

@@ -6,8 +6,13 @@ use std::collections::BTreeSet;
 use arrow_array::RecordBatch;
 use serde_json::json;
 
+use crate::compute::brands::BrandRow;
+use crate::compute::by_followers::FollowerDecade;
+use crate::compute::follow_changes::{ChangeRow, PopulationChanges};
+use crate::compute::population::Population;
 use crate::config::job::Job;
 use crate::error::{Error, Result};
+use crate::id_type::IdType;
 use crate::io::store::Location;
 use crate::output::account_parts::AccountParts;
 use crate::output::computed::{AccountTable, Computed, RunOutcome};
@@ -29,20 +34,8 @@ pub(crate) fn publish(
         computed;
     let id_type = scans.id_type;
     let keys = universe.keys();
-    let batches = {
-        let mut batches: Vec<(&str, RecordBatch)> = vec![
-            (
-                tables::POPULATION_SUMMARY,
-                tables::population_summary(&population, changes.as_ref().map(|c| &c.population))?,
-            ),
-            (tables::RECIPROCITY_BY_FOLLOWERS, tables::reciprocity_by_followers(&by_followers)?),
-            (tables::BRAND_AUDIENCE, tables::brand_audience(id_type, keys, &brands, job.params.reach_2hop_estimate)?),
-        ];
-        if let Some(c) = &changes {
-            batches.push((tables::FOLLOW_CHANGES, tables::follow_changes(id_type, &c.keys, &c.rows)?));
-        }
-        batches
-    };
+    let changed = changes.as_ref().map(|c| (c.keys.as_slice(), c.rows.as_slice(), &c.population));
+    let batches = small_tables(job, id_type, keys, &population, &by_followers, &brands, changed)?;
     let write = || {
         // account_metrics goes part by part through the same code in every mode, so its
         // bytes cannot depend on how the rows were computed (a bucketed run has written it).
@@ -60,32 +53,11 @@ pub(crate) fn publish(
     };
     let written = reporter.stage("write", write, |w| json!({ "tables": w.len() }))?;
     if job.report {
-        reporter.stage(
-            "report",
-            || {
-                let mut tables = report_tables(&batches);
-                // account_metrics is written part by part: the report reads back what it draws.
-                tables.account_metrics = runtime.block_on(report::page::read_account_metrics(out))?;
-                let html = report::render(&out.url(), &tables, &report::BrandSelection::Top(20))?;
-                let page = out.at(REPORT);
-                runtime.block_on(report::page::write_report(&page, html))
-            },
-            |_| json!({ "path": REPORT }),
-        )?;
+        reporter.stage("report", || write_report(runtime, out, &batches), |_| json!({ "path": REPORT }))?;
     }
-
     let manifest =
         Manifest::new(job, reporter, out, &scans, id_type, universe.len(), rejected, written, execution, started_at);
-    let json = serde_json::to_string_pretty(&manifest).map_err(|e| Error::internal("serializing the manifest", e))?;
-    let listed: BTreeSet<String> =
-        manifest.tables.values().flat_map(|t| t.objects.iter().map(|o| o.path.clone())).collect();
-    runtime.block_on(async {
-        write_manifest(out, json).await?;
-        remove_unlisted(out, &TABLES, &listed).await?;
-        mark_success(out).await
-    })?;
-
-    // human summary
+    commit(runtime, out, &manifest)?;
     let summary = summary::render(&summary::SummaryInput {
         out: &manifest.output,
         population: &population,
@@ -96,7 +68,56 @@ pub(crate) fn publish(
         timings: &manifest.timings_s,
         execution: &manifest.execution,
     });
-    let p = &population;
+    log_run_end(reporter, &manifest, &population, brands.len());
+    Ok(RunOutcome { manifest, population, summary })
+}
+
+/// Every table but account_metrics, as Arrow batches (each is at most one row per brand,
+/// decade or changed account).
+fn small_tables<'a>(
+    job: &Job,
+    id_type: IdType,
+    keys: &[u64],
+    population: &Population,
+    by_followers: &[FollowerDecade],
+    brands: &[BrandRow],
+    changes: Option<(&[u64], &[ChangeRow], &PopulationChanges)>,
+) -> Result<Vec<(&'a str, RecordBatch)>> {
+    let mut batches: Vec<(&str, RecordBatch)> = vec![
+        (tables::POPULATION_SUMMARY, tables::population_summary(population, changes.map(|c| c.2))?),
+        (tables::RECIPROCITY_BY_FOLLOWERS, tables::reciprocity_by_followers(by_followers)?),
+        (tables::BRAND_AUDIENCE, tables::brand_audience(id_type, keys, brands, job.params.reach_2hop_estimate)?),
+    ];
+    if let Some((keys, rows, _)) = changes {
+        batches.push((tables::FOLLOW_CHANGES, tables::follow_changes(id_type, keys, rows)?));
+    }
+    Ok(batches)
+}
+
+/// OUT/report.html, from the tables in memory and account_metrics read back (it is written
+/// part by part).
+fn write_report(runtime: &tokio::runtime::Runtime, out: &Location, batches: &[(&str, RecordBatch)]) -> Result<()> {
+    let mut tables = report_tables(batches);
+    tables.account_metrics = runtime.block_on(report::page::read_account_metrics(out))?;
+    let html = report::render(&out.url(), &tables, &report::BrandSelection::Top(20))?;
+    runtime.block_on(report::page::write_report(&out.at(REPORT), html))
+}
+
+/// The manifest, then the removal of objects it does not list, then `_SUCCESS`: from here
+/// on a reader may trust OUT.
+fn commit(runtime: &tokio::runtime::Runtime, out: &Location, manifest: &Manifest) -> Result<()> {
+    let json = serde_json::to_string_pretty(manifest).map_err(|e| Error::internal("serializing the manifest", e))?;
+    let listed: BTreeSet<String> =
+        manifest.tables.values().flat_map(|t| t.objects.iter().map(|o| o.path.clone())).collect();
+    runtime.block_on(async {
+        write_manifest(out, json).await?;
+        remove_unlisted(out, &TABLES, &listed).await?;
+        mark_success(out).await
+    })
+}
+
+/// The JSON log's last event of a run.
+fn log_run_end(reporter: &Reporter, manifest: &Manifest, p: &Population, brands: usize) {
     reporter.event(
         "run",
         "run_end",
@@ -108,13 +129,12 @@ pub(crate) fn publish(
             "edge_reciprocity": p.edge_reciprocity,
             "rho": p.rho,
             "mutual_dyads_hollow": p.mutual_dyads_hollow,
-            "brands": brands.len(),
+            "brands": brands,
             "rejected": manifest.rejected,
             "execution": manifest.execution,
             "seconds": manifest.timings_s.iter().map(|t| t.seconds).sum::<f64>(),
         }),
     );
-    Ok(RunOutcome { manifest, population, summary })
 }
 
 /// The report's view of tables still in memory.

@@ -14,13 +14,14 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::compute::account_metrics::AccountPass;
+use crate::compute::account_metrics::{AccountPass, AccountRow};
 use crate::compute::accounts::{clean_accounts, AccountList, AccountTypes};
+use crate::compute::brands::BrandRow;
 use crate::compute::clean::Dropped;
 use crate::compute::follow_changes::{ChangeRow, ChangeSums, Changes};
 use crate::compute::keyed_bucket::KeyedResult;
 use crate::compute::population::{population, GraphTotals};
-use crate::compute::universe::UniverseBuilder;
+use crate::compute::universe::{Universe, UniverseBuilder};
 use crate::config::job::Job;
 use crate::error::{Error, Result};
 use crate::id_type::IdType;
@@ -147,8 +148,7 @@ fn merge_results(
     let mut totals = GraphTotals::default();
     let mut duplicate_follows = 0;
     let mut brand_rows = Vec::new();
-    let mut change_rows: Vec<(u64, ChangeRow)> = Vec::new();
-    let (mut change_sums, mut previous_duplicates, mut compared) = (ChangeSums::default(), 0, false);
+    let mut changes = KeyedChanges::default();
     for result in results {
         keyed_rows.extend(result.accounts.into_iter().zip(result.rows));
         latencies_ns.extend(result.latencies_ns);
@@ -156,12 +156,33 @@ fn merge_results(
         duplicate_follows += result.duplicate_follows;
         brand_rows.extend(result.brand_keys.into_iter().zip(result.brand_rows));
         if let Some((keys, rows, sums, duplicates)) = result.changes {
-            compared = true;
-            change_rows.extend(keys.into_iter().zip(rows));
-            change_sums.add(&sums);
-            previous_duplicates += duplicates;
+            changes.compared = true;
+            changes.rows.extend(keys.into_iter().zip(rows));
+            changes.sums.add(&sums);
+            changes.duplicates += duplicates;
         }
     }
+    let (universe, rows) = accounts_in_order(counts, keyed_rows)?;
+    let mut pass = AccountPass { rows, latencies_ns };
+    let types = AccountTypes::build(&universe, accounts);
+    let expected_brands = brand_ids(job, scans.id_type, reporter, &universe, &types);
+    let brands = brands_in_order(counts, scans.id_type, &universe, brand_rows, &expected_brands)?;
+    let changes = changes.compared.then(|| changes.in_dense_ids(&universe));
+    let population = population(totals, &mut pass);
+    let rejected = Rejected::new(counts.follows, duplicate_follows, counts.interactions, account_drops)
+        .with_previous(counts.previous_follows, changes.as_ref().map(|c| c.duplicates_removed));
+    let execution = ExecutionEntry { mode: counts.engine.clone(), buckets: Some(counts.buckets), spill_bytes: None };
+    let by_followers = crate::compute::by_followers::by_followers(&pass.rows);
+    let accounts = AccountTable::Rows(pass.rows);
+    Ok(Computed { scans, universe, types, accounts, by_followers, population, brands, changes, rejected, execution })
+}
+
+/// Every bucket's account rows in account_id order, and the universe of their accounts; an
+/// account that came back from two buckets is an error of the engine's routing.
+fn accounts_in_order(
+    counts: &EngineCounts,
+    mut keyed_rows: Vec<(u64, AccountRow)>,
+) -> Result<(Universe, Vec<AccountRow>)> {
     keyed_rows.sort_unstable_by_key(|(k, _)| *k);
     if keyed_rows.windows(2).any(|w| w[0].0 == w[1].0) {
         return Err(Error::Input {
@@ -171,12 +192,17 @@ fn merge_results(
     }
     let mut builder = UniverseBuilder::default();
     builder.add(&[&keyed_rows.iter().map(|(k, _)| *k).collect::<Vec<_>>()]);
-    let universe = builder.finish();
-    let mut pass = AccountPass { rows: keyed_rows.into_iter().map(|(_, r)| r).collect(), latencies_ns };
-    let types = AccountTypes::build(&universe, accounts);
-    let expected_brands = brand_ids(job, scans.id_type, reporter, &universe, &types);
+    Ok((builder.finish(), keyed_rows.into_iter().map(|(_, r)| r).collect()))
+}
 
-    let id_type = scans.id_type;
+/// The buckets' brand rows in dense ids with the engine's reach, exactly the job's brands.
+fn brands_in_order(
+    counts: &EngineCounts,
+    id_type: IdType,
+    universe: &Universe,
+    brand_rows: Vec<(u64, BrandRow)>,
+    expected_brands: &[u32],
+) -> Result<Vec<BrandRow>> {
     let key_of = |id: i64| id_type.key_of(i128::from(id));
     let reach: BTreeMap<u64, u64> = counts.reach.iter().filter_map(|&(id, r)| Some((key_of(id)?, r))).collect();
     let mut brands: Vec<_> = brand_rows
@@ -197,27 +223,34 @@ fn merge_results(
             problem: format!("{} brand rows came back for {} brands", brands.len(), expected_brands.len()),
         });
     }
+    Ok(brands)
+}
 
-    let changes = compared.then(|| {
+/// The buckets' change rows, keyed by id key, and their sums.
+#[derive(Default)]
+struct KeyedChanges {
+    compared: bool,
+    rows: Vec<(u64, ChangeRow)>,
+    sums: ChangeSums,
+    duplicates: u64,
+}
+
+impl KeyedChanges {
+    /// The changes in U' ids: tonight's accounts' dense ids, then accounts seen only the
+    /// night before, numbered after them in key order.
+    fn in_dense_ids(mut self, universe: &Universe) -> Changes {
         let n = universe.len();
         let mut extra = UniverseBuilder::default();
-        let outside: Vec<u64> = change_rows.iter().map(|(k, _)| *k).filter(|&k| universe.find(k).is_none()).collect();
+        let outside: Vec<u64> = self.rows.iter().map(|(k, _)| *k).filter(|&k| universe.find(k).is_none()).collect();
         extra.add(&[&outside]);
         let extra_keys = extra.into_sorted_keys();
         let dense = |k: u64| match universe.find(k) {
             Some(d) => d,
             None => (n + extra_keys.binary_search(&k).expect("collected above")) as u32,
         };
-        change_rows.sort_unstable_by_key(|(k, _)| *k);
-        let rows = change_rows.into_iter().map(|(k, r)| ChangeRow { account: dense(k), ..r }).collect();
+        self.rows.sort_unstable_by_key(|(k, _)| *k);
+        let rows = self.rows.into_iter().map(|(k, r)| ChangeRow { account: dense(k), ..r }).collect();
         let keys = universe.keys().iter().chain(&extra_keys).copied().collect();
-        Changes { keys, rows, population: change_sums.finish(), duplicates_removed: previous_duplicates }
-    });
-    let population = population(totals, &mut pass);
-    let rejected = Rejected::new(counts.follows, duplicate_follows, counts.interactions, account_drops)
-        .with_previous(counts.previous_follows, changes.as_ref().map(|c| c.duplicates_removed));
-    let execution = ExecutionEntry { mode: counts.engine.clone(), buckets: Some(counts.buckets), spill_bytes: None };
-    let by_followers = crate::compute::by_followers::by_followers(&pass.rows);
-    let accounts = AccountTable::Rows(pass.rows);
-    Ok(Computed { scans, universe, types, accounts, by_followers, population, brands, changes, rejected, execution })
+        Changes { keys, rows, population: self.sums.finish(), duplicates_removed: self.duplicates }
+    }
 }
