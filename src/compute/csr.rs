@@ -5,8 +5,6 @@
 //! lists sorted by target are sorted a cache-sized partition of sources at a time
 //! (`sorted_lists.rs`).
 
-pub use super::grouping::group_columns_by_source;
-
 /// Rows grouped by source: `offsets[s]..offsets[s + 1]` indexes source s's items.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Grouped<T> {
@@ -36,13 +34,6 @@ pub(super) fn histogram(n: usize, keys: &[u32]) -> Vec<u32> {
         h[k as usize] += 1;
     }
     h
-}
-
-/// Groups `items[i]` under `sources[i]` (each < n), stably.
-pub fn group_by_source<T: Copy + Send + Sync>(n: usize, sources: &[u32], items: &[T]) -> Grouped<T> {
-    // The second column carries nothing: a vector of `()` allocates nothing.
-    let (offsets, items, _) = group_columns_by_source(n, sources, items, &vec![(); items.len()]);
-    Grouped { offsets, items }
 }
 
 /// Keeps the first `kept[s]` items of each list of `column`, in place: lists slide down over
@@ -97,6 +88,7 @@ impl<T: Send + Sync> Grouped<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compute::grouping::{group_by_source, group_columns_by_source};
     use proptest::prelude::*;
 
     #[test]

@@ -12,7 +12,7 @@
 
 use rayon::prelude::*;
 
-use super::csr::{histogram, split_mut, SharedOut};
+use super::csr::{histogram, split_mut, Grouped, SharedOut};
 
 /// Keys per partition: 2^12 or more, so that there are at most ~4096 partitions.
 fn partition_shift(n: usize) -> u32 {
@@ -271,6 +271,13 @@ where
         keys.set_len(rows);
     }
     Partitioned { shift, offsets, partition_start, keys, a, b }
+}
+
+/// Groups `items[i]` under `sources[i]` (each < n), stably.
+pub fn group_by_source<T: Copy + Send + Sync>(n: usize, sources: &[u32], items: &[T]) -> Grouped<T> {
+    // The second column carries nothing: a vector of `()` allocates nothing.
+    let (offsets, items, _) = group_columns_by_source(n, sources, items, &vec![(); items.len()]);
+    Grouped { offsets, items }
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! The command line as typed by people and schedulers: raw flags, no validation beyond
-//! syntax. `job.rs` turns them (plus a job file) into one validated [`crate::config::job::Job`].
+//! syntax. `job.rs` turns them (plus a job file) into one validated `Job`.
 
 use std::path::PathBuf;
 

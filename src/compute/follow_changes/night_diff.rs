@@ -9,8 +9,9 @@
 use rayon::prelude::*;
 
 use super::rows::{is_mass_unfollow, ChangeRow, ChangeSums, Tonight};
-use crate::compute::csr::{group_by_source, Grouped};
+use crate::compute::csr::Grouped;
 use crate::compute::follow_graph::FollowGraph;
+use crate::compute::grouping::group_by_source;
 
 /// The follows added since the previous night and those removed since, each listed by
 /// follower and by followee (ascending), over the accounts of both nights.
