@@ -115,6 +115,9 @@ def main():
     ap.add_argument("--warmup", type=int, default=1,
                     help="untimed rounds of every case before the timed ones (as hyperfine --warmup)")
     ap.add_argument("--data-dir", type=Path, default=ROOT / "target" / "bench-data")
+    ap.add_argument("--baseline", type=Path, default=None, metavar="BIN",
+                    help="another build of reciprocity (e.g. main before a change): each of our cases also runs "
+                         "with it, interleaved, and a before/after table is printed")
     args = ap.parse_args()
     args.data_dir.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, POLARS_MAX_THREADS="2")
@@ -122,9 +125,9 @@ def main():
     nxt = evolve(data)
     work = Path(tempfile.mkdtemp(prefix="bench-", dir=args.data_dir))
 
-    def ours(name, *extra):
+    def ours(name, *extra, bin=BIN):
         out = work / name
-        return [BIN, "run", "--follows", f"{data}/follows", "--out", out, "--overwrite", "--log-format", "json", *extra]
+        return [bin, "run", "--follows", f"{data}/follows", "--out", out, "--overwrite", "--log-format", "json", *extra]
 
     def fresh(name):
         out = work / name
@@ -147,6 +150,17 @@ def main():
             BIN, "run", "--follows", f"{nxt}/follows", "--interactions", f"{nxt}/interactions",
             "--out", work / "noprev", "--overwrite", "--log-format", "json"],
     }
+    if args.baseline:
+        # The same commands with the baseline binary, writing elsewhere.
+        def with_baseline(make, name):
+            def command():
+                cmd = [str(c) for c in make()]
+                return [str(args.baseline)] + [c.replace(str(work), str(work / "baseline")) for c in cmd[1:]]
+            return command
+
+        (work / "baseline").mkdir()
+        for name in [n for n in cases if n.startswith("ours: ")]:
+            cases["baseline: " + name[len("ours: "):]] = with_baseline(cases[name], name)
     # Untimed warm-up rounds: the first run after the machine sat idle pays for the memory
     # the VM has taken back, and for inputs evicted from the page cache (runs K-O: the
     # benchmark's first case, always the previous night in the seeded order, took 5.3-6.6 s
@@ -217,6 +231,14 @@ def main():
     print(f"- with the previous night: **{prev:.2f}×** the run without it (target ≤ 1.5×)")
     print(f"- DuckDB's tables equal ours: {'yes' if mismatches == 0 else f'NO ({mismatches} differences)'}")
     print(f"- our stage times (s): " + ", ".join(f"{t['stage']} {t['seconds']:.2f}" for t in manifest["timings_s"]))
+    if args.baseline:
+        print(f"\nBefore/after, the same cases interleaved (median of {args.runs}; before = {args.baseline}):\n")
+        print("| case | before (s) | after (s) | after / before | user before | user after |\n"
+              "| --- | ---: | ---: | ---: | ---: | ---: |")
+        for name in [n for n in med if n.startswith("ours: ")]:
+            a, b = med[name], med["baseline: " + name[len("ours: "):]]
+            print(f"| {name[len('ours: '):]} | {b['s']:.2f} | {a['s']:.2f} | {a['s'] / b['s']:.3f} "
+                  f"| {b['user']:.2f} | {a['user']:.2f} |")
     if scaling:
         print(f"\nScaling, our full job (median of {args.runs}, rounds interleaved):\n")
         print("| accounts | follow rows | seconds | CPU user (s) | CPU sys (s) | peak RSS (MiB) | time vs previous "
