@@ -238,33 +238,8 @@ impl Job {
         let stale_lock_after =
             seconds("run.stale_lock_after_s", file.run.stale_lock_after_s)?.unwrap_or(Duration::from_secs(6 * 3600));
 
-        let p = file.parameters;
-        let window_start = args.window_start.clone().or(p.window_start.map(value_text));
-        let window_end = args.window_end.clone().or(p.window_end.map(value_text));
-        let brands =
-            if args.brands.is_empty() { p.brands.into_iter().map(value_text).collect() } else { args.brands.clone() };
-        let params = Params {
-            min_followers: args.min_followers.or(p.min_followers).unwrap_or(10),
-            follows_back_all_rate: p.follows_back_all_rate.unwrap_or(0.9),
-            selective_rate: p.selective_rate.unwrap_or(0.1),
-            window_start_ns: window_start.as_deref().map(|s| parse_instant("window_start", s)).transpose()?,
-            window_end_ns: window_end.as_deref().map(|s| parse_instant("window_end", s)).transpose()?,
-            brands: brands.iter().map(|b| parse_brand_id(b)).collect::<Result<_>>()?,
-            reach_2hop_estimate: match args.reach_2hop.clone().or(p.reach_2hop).as_deref() {
-                None | Some("exact") => false,
-                Some("estimate") => true,
-                Some(other) => return Err(Error::Config(format!("reach_2hop = '{other}': use 'exact' or 'estimate'"))),
-            },
-        };
-        let s = file.storage;
-        let defaults = StorageOptions::default();
-        let storage = StorageOptions {
-            read_timeout: seconds("storage.read_timeout_s", s.read_timeout_s)?.unwrap_or(defaults.read_timeout),
-            connect_timeout: seconds("storage.connect_timeout_s", s.connect_timeout_s)?
-                .unwrap_or(defaults.connect_timeout),
-            max_retries: s.max_retries.unwrap_or(defaults.max_retries),
-            retry_timeout: seconds("storage.retry_timeout_s", s.retry_timeout_s)?.unwrap_or(defaults.retry_timeout),
-        };
+        let params = params(args, file.parameters)?;
+        let storage = storage(file.storage)?;
         let job = Job {
             follows: expand(follows)?,
             interactions: args.interactions.clone().or(file.input.interactions).map(expand).transpose()?,
@@ -324,6 +299,38 @@ impl Job {
         }
         Ok(())
     }
+}
+
+/// The metric parameters: flags, then the job file, then the contract's defaults.
+fn params(args: &RunArgs, p: ParameterSection) -> Result<Params> {
+    let window_start = args.window_start.clone().or(p.window_start.map(value_text));
+    let window_end = args.window_end.clone().or(p.window_end.map(value_text));
+    let brands =
+        if args.brands.is_empty() { p.brands.into_iter().map(value_text).collect() } else { args.brands.clone() };
+    Ok(Params {
+        min_followers: args.min_followers.or(p.min_followers).unwrap_or(10),
+        follows_back_all_rate: p.follows_back_all_rate.unwrap_or(0.9),
+        selective_rate: p.selective_rate.unwrap_or(0.1),
+        window_start_ns: window_start.as_deref().map(|s| parse_instant("window_start", s)).transpose()?,
+        window_end_ns: window_end.as_deref().map(|s| parse_instant("window_end", s)).transpose()?,
+        brands: brands.iter().map(|b| parse_brand_id(b)).collect::<Result<_>>()?,
+        reach_2hop_estimate: match args.reach_2hop.clone().or(p.reach_2hop).as_deref() {
+            None | Some("exact") => false,
+            Some("estimate") => true,
+            Some(other) => return Err(Error::Config(format!("reach_2hop = '{other}': use 'exact' or 'estimate'"))),
+        },
+    })
+}
+
+/// Storage timeouts and retries: the job file, then object_store's defaults as we set them.
+fn storage(s: StorageSection) -> Result<StorageOptions> {
+    let defaults = StorageOptions::default();
+    Ok(StorageOptions {
+        read_timeout: seconds("storage.read_timeout_s", s.read_timeout_s)?.unwrap_or(defaults.read_timeout),
+        connect_timeout: seconds("storage.connect_timeout_s", s.connect_timeout_s)?.unwrap_or(defaults.connect_timeout),
+        max_retries: s.max_retries.unwrap_or(defaults.max_retries),
+        retry_timeout: seconds("storage.retry_timeout_s", s.retry_timeout_s)?.unwrap_or(defaults.retry_timeout),
+    })
 }
 
 fn read_job_file(path: &Path) -> Result<toml::Table> {

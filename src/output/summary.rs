@@ -85,10 +85,23 @@ pub fn duration(seconds: Option<f64>) -> String {
 }
 
 pub fn render(s: &SummaryInput) -> String {
-    let p = s.population;
     let mut out = String::new();
+    population_lines(&mut out, s);
+    if let Some(c) = s.changes {
+        change_line(&mut out, c);
+    }
+    if s.brands > 0 {
+        brand_lines(&mut out, s);
+    }
+    run_lines(&mut out, s);
+    out
+}
+
+/// The population's figures: accounts, follow-back, mutuals, camps, interactions.
+fn population_lines(out: &mut String, s: &SummaryInput) {
+    let p = s.population;
     let _ = writeln!(
-        out,
+        *out,
         "reciprocity: {} accounts, {} follows, {} interaction events -> {}",
         thousands(p.accounts),
         thousands(p.follow_edges),
@@ -96,7 +109,7 @@ pub fn render(s: &SummaryInput) -> String {
         s.out
     );
     let _ = writeln!(
-        out,
+        *out,
         "  follow-back   r = {} (arc), dyad {}, rho = {}; latency median {}",
         fixed(p.edge_reciprocity, 4),
         fixed(p.dyad_reciprocity, 4),
@@ -104,7 +117,7 @@ pub fn render(s: &SummaryInput) -> String {
         duration(p.followback_latency_median_s)
     );
     let _ = writeln!(
-        out,
+        *out,
         "  mutuals       {} dyads: {} engaged both ways, {} hollow (not one interaction)",
         thousands(p.mutual_dyads),
         percent(p.mutual_dyads_engaged, p.mutual_dyads),
@@ -112,44 +125,52 @@ pub fn render(s: &SummaryInput) -> String {
     );
     let camps: Vec<String> =
         Camp::ALL.iter().zip(p.camps).map(|(c, n)| format!("{} {}", c.as_str(), percent(n, p.accounts))).collect();
-    let _ = writeln!(out, "  camps         {}", camps.join(" · "));
+    let _ = writeln!(*out, "  camps         {}", camps.join(" · "));
     let _ = writeln!(
-        out,
+        *out,
         "  interactions  pair reciprocity {}, weighted {}; Gini of followers {}",
         fixed(p.interaction_pair_reciprocity, 4),
         fixed(p.interaction_reciprocity, 4),
         fixed(p.gini_followers, 3)
     );
-    if let Some(c) = s.changes {
+}
+
+/// "since before": the night-to-night changes.
+fn change_line(out: &mut String, c: &PopulationChanges) {
+    let _ = writeln!(
+        *out,
+        "  since before  follows +{} / -{}; mutual ties +{} / -{}; ties broken: mutual {}, one-way {}; mass unfollowers {}",
+        thousands(c.edges_added),
+        thousands(c.edges_removed),
+        thousands(c.mutual_dyads_gained),
+        thousands(c.mutual_dyads_lost),
+        c.mutual_tie_break_rate.map_or("n/a".into(), |r| format!("{:.1}%", 100.0 * r)),
+        c.one_way_tie_break_rate.map_or("n/a".into(), |r| format!("{:.1}%", 100.0 * r)),
+        thousands(c.mass_unfollowers)
+    );
+}
+
+/// The brands and the top few by followers.
+fn brand_lines(out: &mut String, s: &SummaryInput) {
+    let _ = writeln!(*out, "  brands        {} (top by followers below)", thousands(s.brands as u64));
+    for b in &s.top_brands {
         let _ = writeln!(
-            out,
-            "  since before  follows +{} / -{}; mutual ties +{} / -{}; ties broken: mutual {}, one-way {}; mass unfollowers {}",
-            thousands(c.edges_added),
-            thousands(c.edges_removed),
-            thousands(c.mutual_dyads_gained),
-            thousands(c.mutual_dyads_lost),
-            c.mutual_tie_break_rate.map_or("n/a".into(), |r| format!("{:.1}%", 100.0 * r)),
-            c.one_way_tie_break_rate.map_or("n/a".into(), |r| format!("{:.1}%", 100.0 * r)),
-            thousands(c.mass_unfollowers)
+            *out,
+            "    {:>20}  {} followers, follow-back {}, engaged followers {}, 2-hop reach {}",
+            b.id,
+            thousands(b.followers),
+            fixed(b.follow_back_rate, 3),
+            fixed(b.followers_engaged_share, 3),
+            thousands(b.reach_2hop)
         );
     }
-    if s.brands > 0 {
-        let _ = writeln!(out, "  brands        {} (top by followers below)", thousands(s.brands as u64));
-        for b in &s.top_brands {
-            let _ = writeln!(
-                out,
-                "    {:>20}  {} followers, follow-back {}, engaged followers {}, 2-hop reach {}",
-                b.id,
-                thousands(b.followers),
-                fixed(b.follow_back_rate, 3),
-                fixed(b.followers_engaged_share, 3),
-                thousands(b.reach_2hop)
-            );
-        }
-    }
+}
+
+/// What cleaning dropped, the stages' times, and how the run computed.
+fn run_lines(out: &mut String, s: &SummaryInput) {
     let r = s.rejected;
     let _ = writeln!(
-        out,
+        *out,
         "  cleaning      dropped {} null ids, {} self-loops, {} duplicate follows, {} outside the window",
         thousands(r.null_id),
         thousands(r.self_loop),
@@ -158,20 +179,19 @@ pub fn render(s: &SummaryInput) -> String {
     );
     let total: f64 = s.timings.iter().map(|t| t.seconds).sum();
     let stages: Vec<String> = s.timings.iter().map(|t| format!("{} {:.2}s", t.stage, t.seconds)).collect();
-    let _ = writeln!(out, "  time          {} = {:.2}s", stages.join(" · "), total);
+    let _ = writeln!(*out, "  time          {} = {:.2}s", stages.join(" · "), total);
     match (s.execution.buckets, s.execution.spill_bytes) {
         (Some(k), Some(bytes)) => {
-            let _ = writeln!(out, "  out of core   {k} buckets, {} spilled", crate::config::size::human(bytes));
+            let _ = writeln!(*out, "  out of core   {k} buckets, {} spilled", crate::config::size::human(bytes));
         }
         (Some(k), None) if s.execution.mode == "buckets_rescan" => {
-            let _ = writeln!(out, "  out of core   {k} buckets, the inputs read again for each (nothing spilled)");
+            let _ = writeln!(*out, "  out of core   {k} buckets, the inputs read again for each (nothing spilled)");
         }
         (Some(k), None) => {
-            let _ = writeln!(out, "  computed by   {} in {k} buckets", s.execution.mode);
+            let _ = writeln!(*out, "  computed by   {} in {k} buckets", s.execution.mode);
         }
         _ => {}
     }
-    out
 }
 
 #[cfg(test)]
