@@ -87,10 +87,18 @@ fn int64s(bytes: &[u8]) -> PyResult<Vec<i64>> {
     Ok(bytes.chunks_exact(8).map(|b| i64::from_le_bytes(b.try_into().expect("8 bytes"))).collect())
 }
 
-/// Id keys as the binary makes them (order-preserving; signed and unsigned ids differ).
+/// An id's key as the binary makes it (order-preserving; signed and unsigned ids differ).
+fn key_of(id: i64, signed: bool) -> u64 {
+    if signed {
+        IdType::key_of_signed(id)
+    } else {
+        IdType::key_of_unsigned(id as u64)
+    }
+}
+
+/// Id keys as the binary makes them.
 fn keys(bytes: &[u8], signed: bool) -> PyResult<Vec<u64>> {
-    let key = if signed { IdType::key_of_signed } else { |v: i64| IdType::key_of_unsigned(v as u64) };
-    Ok(int64s(bytes)?.into_iter().map(key).collect())
+    Ok(int64s(bytes)?.into_iter().map(|v| key_of(v, signed)).collect())
 }
 
 /// (own ids, other ids, created_at ns or i64::MIN for null) → keyed rows.
@@ -180,10 +188,9 @@ fn clean_and_route<'py>(
     if dst_ids.len() != n || ts.as_ref().is_some_and(|t| t.len() != n) {
         return Err(PyValueError::new_err("the columns of a batch differ in length"));
     }
-    let key = |v: i64| if signed_ids { IdType::key_of_signed(v) } else { IdType::key_of_unsigned(v as u64) };
     let raw = RawEdges {
-        src: src_ids.iter().map(|&v| key(v)).collect(),
-        dst: dst_ids.iter().map(|&v| key(v)).collect(),
+        src: src_ids.iter().map(|&v| key_of(v, signed_ids)).collect(),
+        dst: dst_ids.iter().map(|&v| key_of(v, signed_ids)).collect(),
         valid_src: flags(src_valid, n)?,
         valid_dst: flags(dst_valid, n)?,
         ts,
@@ -238,10 +245,9 @@ fn route_accounts<'py>(
 ) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyBytes>)> {
     let ids = int64s(ids)?;
     let valid = flags(valid, ids.len())?;
-    let key = |v: i64| if signed_ids { IdType::key_of_signed(v) } else { IdType::key_of_unsigned(v as u64) };
     let kept: Vec<i64> =
         ids.iter().enumerate().filter(|&(i, _)| valid.as_ref().is_none_or(|v| v[i])).map(|(_, &id)| id).collect();
-    let bucket: Vec<i64> = kept.iter().map(|&id| hash_bucket(key(id), buckets) as i64).collect();
+    let bucket: Vec<i64> = kept.iter().map(|&id| hash_bucket(key_of(id, signed_ids), buckets) as i64).collect();
     Ok((le_bytes(py, &bucket, i64::to_le_bytes), le_bytes(py, &kept, i64::to_le_bytes)))
 }
 
