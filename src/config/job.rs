@@ -8,71 +8,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate};
-use serde::Deserialize;
 
 use crate::config::cli::{LogFormat, RunArgs, TableCompression};
+pub use crate::config::job_file::{AccountColumns, Columns, FollowColumns, InteractionColumns};
+use crate::config::job_file::{JobFile, ParameterSection, StorageSection};
 use crate::error::{Error, Result};
 use crate::io::store::StorageOptions;
-
-/// Column names of the follows dataset.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct FollowColumns {
-    pub follower_id: String,
-    pub followee_id: String,
-    pub created_at: String,
-}
-
-impl Default for FollowColumns {
-    fn default() -> Self {
-        FollowColumns {
-            follower_id: "follower_id".into(),
-            followee_id: "followee_id".into(),
-            created_at: "created_at".into(),
-        }
-    }
-}
-
-/// Column names of the interactions dataset.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct InteractionColumns {
-    pub actor_id: String,
-    pub target_id: String,
-    pub created_at: String,
-}
-
-impl Default for InteractionColumns {
-    fn default() -> Self {
-        InteractionColumns {
-            actor_id: "actor_id".into(),
-            target_id: "target_id".into(),
-            created_at: "created_at".into(),
-        }
-    }
-}
-
-/// Column names of the accounts dataset.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct AccountColumns {
-    pub account_id: String,
-    pub account_type: String,
-}
-
-impl Default for AccountColumns {
-    fn default() -> Self {
-        AccountColumns { account_id: "account_id".into(), account_type: "account_type".into() }
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Columns {
-    pub follows: FollowColumns,
-    pub interactions: InteractionColumns,
-    pub accounts: AccountColumns,
-}
 
 /// Metric parameters, as the contract names them.
 #[derive(Debug, Clone, PartialEq)]
@@ -126,70 +67,6 @@ pub struct Job {
     pub rescan: bool,
     /// A `_LOCK` older than this is taken over (its run is presumed dead).
     pub stale_lock_after: Duration,
-}
-
-// ---- the job file, as written ----
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct JobFile {
-    input: InputSection,
-    output: OutputSection,
-    columns: Columns,
-    parameters: ParameterSection,
-    run: RunSection,
-    storage: StorageSection,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct InputSection {
-    follows: Option<String>,
-    interactions: Option<String>,
-    accounts: Option<String>,
-    previous_follows: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct OutputSection {
-    out: Option<String>,
-    overwrite: Option<bool>,
-    report: Option<bool>,
-    compression: Option<TableCompression>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct ParameterSection {
-    min_followers: Option<u64>,
-    follows_back_all_rate: Option<f64>,
-    selective_rate: Option<f64>,
-    window_start: Option<toml::Value>,
-    window_end: Option<toml::Value>,
-    brands: Vec<toml::Value>,
-    reach_2hop: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct RunSection {
-    threads: Option<usize>,
-    log_format: Option<LogFormat>,
-    memory_limit: Option<String>,
-    stale_lock_after_s: Option<f64>,
-    buckets: Option<usize>,
-    spill_dir: Option<PathBuf>,
-    rescan: Option<bool>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct StorageSection {
-    read_timeout_s: Option<f64>,
-    connect_timeout_s: Option<f64>,
-    max_retries: Option<usize>,
-    retry_timeout_s: Option<f64>,
 }
 
 impl Job {

@@ -5,4 +5,5 @@
 
 pub mod cli;
 pub mod job;
+mod job_file;
 pub mod size;
