@@ -25,7 +25,8 @@ use reciprocity::config::cli::{Cli, Command, RunArgs};
 use reciprocity::config::job::Job;
 use reciprocity::id_type::IdType;
 use reciprocity::output::progress::Reporter;
-use reciprocity::run::external::{plan_for_engine, publish_external, EngineCounts};
+use reciprocity::run::external::{plan_for_engine, EngineCounts};
+use reciprocity::run::publish_external;
 
 fn run_args(args: Vec<String>) -> PyResult<RunArgs> {
     let argv = ["reciprocity".to_string(), "run".to_string()].into_iter().chain(args);

@@ -26,12 +26,12 @@ use crate::config::job::Job;
 use crate::error::{Error, Result};
 use crate::id_type::IdType;
 use crate::io::inputs::{read_accounts, Scans};
-use crate::output::computed::{AccountTable, Computed, RunOutcome};
+use crate::output::computed::{AccountTable, Computed};
 use crate::output::manifest::{ExecutionEntry, Rejected};
 use crate::output::progress::Reporter;
 use crate::run::params::brand_ids;
+use crate::run::scan::scan;
 use crate::run::workers::Workers;
-use crate::run::{execute, scan};
 
 /// The engine's side of a run.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -108,17 +108,6 @@ fn read_clean_accounts(
 pub struct Elsewhere {
     pub counts: EngineCounts,
     pub results: Vec<KeyedResult>,
-}
-
-/// Merges the buckets' results and publishes the run through the one pipeline (lock, publish,
-/// release), as `reciprocity run` would.
-pub fn publish_external(
-    job: &Job,
-    reporter: &Reporter,
-    counts: EngineCounts,
-    results: Vec<KeyedResult>,
-) -> Result<RunOutcome> {
-    execute(job, reporter, Some(Elsewhere { counts, results }))
 }
 
 /// The merge: every bucket's keyed results as one [`Computed`].

@@ -1,4 +1,5 @@
-//! The plan's arithmetic: how much memory a run will need, from input row counts, and how much it may use.
+//! The plan: how a run computes ([`Execution`], chosen in [`choose`]), from how much memory it
+//! will need (input row counts), how much it may use, and the spill disk's room.
 //!
 //! Checked right after the footers are read, before anything heavy: a run that would not fit
 //! in memory is computed in buckets (out of core) instead of meeting the OOM killer an hour
@@ -6,9 +7,56 @@
 //! The per-row figures are measured peaks (docs/benchmarks.md) with headroom.
 
 use crate::compute::universe::MAX_ACCOUNTS;
-use crate::config::job::MAX_BUCKETS;
+use crate::config::job::{Job, MAX_BUCKETS};
 use crate::config::size::human;
 use crate::error::{Error, Result};
+use crate::output::progress::Reporter;
+use crate::run::external::Elsewhere;
+
+/// How a run computes.
+pub enum Execution {
+    /// The whole graph at once: the fast path, whenever it fits in memory.
+    InMemory,
+    /// Buckets of accounts one after another (out of core); `count: None`: as many as the
+    /// memory limit needs, decided once the accounts are known.
+    Buckets { count: Option<usize>, rows: RowSource },
+    /// Buckets computed elsewhere (Spark executors, through `python/`): here, their merge.
+    Elsewhere(Box<Elsewhere>),
+}
+
+/// Where a bucketed run gets each bucket's rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowSource {
+    /// Spilled once to local disk by a second pass over the inputs.
+    Spilled,
+    /// Read again from the inputs for every bucket (`--rescan`, or no room to spill).
+    Reread,
+}
+
+/// Chooses how a run computes, from the footers' row counts: in memory when it fits under
+/// the memory limit, else in buckets, spilled unless the spill would not fit on its disk.
+pub fn choose(job: &Job, reporter: &Reporter, rows: InputRows) -> Result<Execution> {
+    let count = match fit(rows, job.memory_limit, job.buckets)? {
+        Fit::InMemory => return Ok(Execution::InMemory),
+        Fit::Buckets(count) => count,
+    };
+    if job.rescan {
+        return Ok(Execution::Buckets { count, rows: RowSource::Reread });
+    }
+    let (need, dir) = (spill_bytes(rows), &job.spill_dir);
+    let free = free_disk(dir);
+    if free.is_some_and(|free| free < need + need / 10) {
+        reporter.warn(format!(
+            "spilling would need about {} in {} but it has {} free: reading the inputs again for each bucket \
+             instead (--rescan)",
+            human(need),
+            dir.display(),
+            human(free.unwrap_or(0))
+        ));
+        return Ok(Execution::Buckets { count, rows: RowSource::Reread });
+    }
+    Ok(Execution::Buckets { count, rows: RowSource::Spilled })
+}
 
 /// Peak bytes per input row, measured on generated populations (1M accounts, 38M follows,
 /// 20M interactions: 2.4 GiB peak) and rounded up.

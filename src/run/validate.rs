@@ -16,9 +16,9 @@ use crate::output::progress::{Reporter, StageTime};
 use crate::output::summary::thousands;
 use crate::run::in_memory::prepare;
 use crate::run::plan::{estimate_bytes, fit, Fit};
+use crate::run::scan::{input_rows, scan};
 use crate::run::streaming::read_previous_night;
 use crate::run::workers::Workers;
-use crate::run::{input_rows, scan};
 
 /// What `reciprocity validate` found: the inputs would run, and what cleaning would drop.
 #[derive(Debug, Clone, Serialize)]

@@ -19,7 +19,8 @@ use reciprocity::config::cli::{LogFormat, RunArgs};
 use reciprocity::config::job::Job;
 use reciprocity::id_type::IdType;
 use reciprocity::output::progress::Reporter;
-use reciprocity::run::external::{plan_for_engine, publish_external, EngineCounts};
+use reciprocity::run::external::{plan_for_engine, EngineCounts};
+use reciprocity::run::publish_external;
 
 /// (a, b, created_at µs) rows of a sample dataset, nulls as None.
 fn read_edges(dir: &str, a: &str, b: &str) -> Vec<(Option<i64>, Option<i64>, Option<i64>)> {
