@@ -14,7 +14,8 @@ The flow (Spark reads, shuffles and schedules; every rule is the binary's own Ru
   2. workers: `mapInArrow` hands each batch of follows, interactions and the previous night to
      `clean_and_route`, which applies the cleaning rules (null ids, self-loops, the window)
      and routes every kept row to both of its accounts' buckets (the binary's routing rule,
-     buckets by a fixed hash of the id); what each rule dropped comes back in the same batches;
+     buckets by a fixed hash of the id); what each rule dropped comes back in the same batches,
+     as rows of one more bucket;
   3. workers: `groupBy(bucket).applyInArrow` hands each bucket to `compute_bucket`, the
      binary's bucket kernel, run with the GIL released;
   4. Spark joins brands' followers with their followers' followers for the exact 2-hop reach;
@@ -42,7 +43,11 @@ import reciprocity_spark as kernel
 NULL_TS = -(2**63)
 RESULT_SCHEMA = "bucket long, payload binary"
 ROUTED_SCHEMA = "bucket long, stream byte, own long, other long, t long"
-DROPPED = -1  # the stream of a batch's cleaning counts (own, other, t: null_id, self_loop, outside_window)
+# A batch's cleaning counts travel as one row (own, other, t: null_id, self_loop,
+# outside_window) in bucket COUNTS, stream -1 - the dataset's index: summed there by the same
+# groupBy as the buckets, so counting costs no pass of its own.
+COUNTS = -1
+DATASETS = ["follows", "interactions", "previous_follows"]
 
 
 def int64_bytes(array):
@@ -78,9 +83,9 @@ def clean_and_route(dataset, plan, buckets):
                  from_bytes(other, "<i8"), from_bytes(created, "<i8")],
                 names=["bucket", "stream", "own", "other", "t"],
             )
-            counts = [pa.array([v], pa.int64()) for v in (DROPPED, *dropped)]
+            counts = [pa.array([v], pa.int64()) for v in dropped]
             yield pa.RecordBatch.from_arrays(
-                [counts[0], pa.array([DROPPED], pa.int8()), counts[1], counts[2], counts[3]],
+                [pa.array([COUNTS], pa.int64()), pa.array([-1 - DATASETS.index(dataset)], pa.int8()), *counts],
                 names=["bucket", "stream", "own", "other", "t"],
             )
 
@@ -117,10 +122,15 @@ def read_edges(spark, url, src, dst, created, dataset, plan, buckets):
     return df.mapInArrow(clean_and_route(dataset, plan, buckets), ROUTED_SCHEMA)
 
 
-def dropped_counts(routed):
-    """What each cleaning rule dropped, summed over the batches' count rows."""
-    row = routed.where(F.col("stream") == DROPPED).agg(F.sum("own"), F.sum("other"), F.sum("t")).first()
-    return {"null_id": row[0] or 0, "self_loop": row[1] or 0, "outside_window": row[2] or 0}
+def dropped_counts(table):
+    """The COUNTS bucket: what each cleaning rule dropped, per dataset, as JSON bytes."""
+    counts = {}
+    for i, dataset in enumerate(DATASETS):
+        rows = table.filter(pc.equal(table["stream"], -1 - i))
+        if rows.num_rows:
+            sums = [pc.sum(rows[c]).as_py() or 0 for c in ("own", "other", "t")]
+            counts[dataset] = dict(zip(("null_id", "self_loop", "outside_window"), sums))
+    return json.dumps(counts).encode()
 
 
 def bucket_kernel(plan, has_previous):
@@ -131,6 +141,11 @@ def bucket_kernel(plan, has_previous):
 
     def run(table: pa.Table) -> pa.Table:
         import reciprocity_spark as worker_kernel
+
+        bucket = table["bucket"][0].as_py()
+        if bucket == COUNTS:
+            payload = dropped_counts(table)
+            return pa.table({"bucket": pa.array([bucket], pa.int64()), "payload": pa.array([payload], pa.binary())})
 
         def column(stream, name):
             part = table.filter(pc.equal(table["stream"], streams.index(stream)))[name]
@@ -153,7 +168,6 @@ def bucket_kernel(plan, has_previous):
             brands,
             *params,
         )
-        bucket = table["bucket"][0].as_py()
         return pa.table({"bucket": pa.array([bucket], pa.int64()), "payload": pa.array([payload], pa.binary())})
 
     return run
@@ -185,18 +199,12 @@ def main(argv):
     follows = read_edges(spark, plan["follows"], c["follower_id"], c["followee_id"], c["follow_created_at"],
                          "follows", plan, buckets)
     streams = [follows]
-    counts = {"engine": "spark", "buckets": buckets}
-    counts["follows"] = {k: v for k, v in dropped_counts(follows).items() if k != "outside_window"}
     if plan["interactions"]:
-        events = read_edges(spark, plan["interactions"], c["actor_id"], c["target_id"], c["event_created_at"],
-                            "interactions", plan, buckets)
-        counts["interactions"] = dropped_counts(events)
-        streams.append(events)
+        streams.append(read_edges(spark, plan["interactions"], c["actor_id"], c["target_id"],
+                                  c["event_created_at"], "interactions", plan, buckets))
     if plan["previous_follows"]:
-        previous = read_edges(spark, plan["previous_follows"], c["follower_id"], c["followee_id"],
-                              c["follow_created_at"], "previous_follows", plan, buckets)
-        counts["previous_follows"] = {k: v for k, v in dropped_counts(previous).items() if k != "outside_window"}
-        streams.append(previous)
+        streams.append(read_edges(spark, plan["previous_follows"], c["follower_id"], c["followee_id"],
+                                  c["follow_created_at"], "previous_follows", plan, buckets))
     if plan["accounts"]:
         accounts = spark.read.parquet(plan["accounts"]).select(F.col(c["account_id"]).cast("long").alias("a"))
         streams.append(accounts.mapInArrow(route_accounts(plan, buckets), ROUTED_SCHEMA))
@@ -204,13 +212,25 @@ def main(argv):
     rows = streams[0]
     for s in streams[1:]:
         rows = rows.unionByName(s)
-    rows = rows.where(F.col("stream") != DROPPED)
     kernel_fn = bucket_kernel(plan, bool(plan["previous_follows"]))
     results = rows.groupBy("bucket").applyInArrow(kernel_fn, RESULT_SCHEMA).collect()
+    counts = {"engine": "spark", "buckets": buckets}
+    for dataset in DATASETS:  # an input of no batches dropped nothing, and says so
+        if dataset == "follows" or plan[dataset]:
+            counts[dataset] = {"null_id": 0, "self_loop": 0, "outside_window": 0}
+    payloads = []
+    for r in results:
+        if r["bucket"] == COUNTS:
+            counts.update(json.loads(bytes(r["payload"])))
+        else:
+            payloads.append(bytes(r["payload"]))
+    for dataset in ("follows", "previous_follows"):
+        if dataset in counts:
+            counts[dataset].pop("outside_window", None)  # follows have no window
     counts["reach"] = reach_2hop(spark, follows, plan["brands"])
     spark.stop()
 
-    summary = kernel.publish(argv, json.dumps(counts), [bytes(r["payload"]) for r in results])
+    summary = kernel.publish(argv, json.dumps(counts), payloads)
     sys.stderr.write(summary)
 
 

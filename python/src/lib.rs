@@ -210,16 +210,16 @@ fn clean_and_route<'py>(
     route(
         &rows.src,
         &rows.dst,
-        |k| Some(hash_bucket(k, buckets)),
-        |end, b, i| {
-            let (o, x, s) = match end {
-                End::Source => (rows.src[i], rows.dst[i], streams.0),
-                End::Target => (rows.dst[i], rows.src[i], streams.1),
+        |k| Some((hash_bucket(k, buckets), k)),
+        |end, b, own_key, i| {
+            let (other_key, s) = match end {
+                End::Source => (rows.dst[i], streams.0),
+                End::Target => (rows.src[i], streams.1),
             };
             bucket.push(b as i64);
             stream.push(s);
-            own.push(id_of(o));
-            other.push(id_of(x));
+            own.push(id_of(own_key));
+            other.push(id_of(other_key));
             created.push(times.get(i).copied().unwrap_or(NULL_TS));
         },
     );

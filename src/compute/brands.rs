@@ -28,24 +28,10 @@ pub struct BrandRow {
     pub reach_2hop: u64,
 }
 
-/// One row per brand (dense ids, ascending and distinct).
-pub fn brand_audience(
-    brands: &[u32],
-    follows: &FollowGraph,
-    interactions: &InteractionGraph,
-    rows: &[AccountRow],
-    sample: Option<&SampledFollowers>,
-) -> Vec<BrandRow> {
-    let mut out = brand_rows(brands, 0, follows, interactions, rows);
-    fill_reach(&mut out, Followers::of_graph(follows), sample);
-    out
-}
-
-/// The rows of brands within one range of accounts, all but reach_2hop (left 0): the graphs
-/// cover accounts `base..`, by index from 0, and so do `rows`.
+/// The rows of a bucket's brands (ids local to the bucket, as the graphs' and `rows'`), all
+/// but reach_2hop, left 0: [`fill_reach`] sets it once every account's followers are known.
 pub fn brand_rows(
     brands: &[u32],
-    base: u32,
     follows: &FollowGraph,
     interactions: &InteractionGraph,
     rows: &[AccountRow],
@@ -53,7 +39,7 @@ pub fn brand_rows(
     brands
         .par_iter()
         .map(|&brand| {
-            let b = (brand - base) as usize;
+            let b = brand as usize;
             let row = &rows[b];
             let (engagers, counts_in) = (interactions.senders(b), interactions.sender_counts(b));
             let engagement_in: u64 = counts_in.iter().sum();

@@ -72,7 +72,7 @@ pub fn bucket_kernel(
     rule: &CampRule,
 ) -> BucketResult {
     let pass = account_metrics(follows, interactions, rule);
-    let brand_rows = brand_rows(brands, 0, follows, interactions, &pass.rows);
+    let brand_rows = brand_rows(brands, follows, interactions, &pass.rows);
     // Accounts absent tonight have empty lists tonight: the walk needs no other notion of them.
     let changes = previous.map(|before| {
         let (rows, sums) = follow_changes(&Tonight { graph: follows, accounts: follows.accounts() }, before);

@@ -16,22 +16,23 @@ pub enum End {
     Target,
 }
 
-/// Routes rows `src[i] → dst[i]`: `bucket_of` gives an account's bucket (None: a bucket
-/// nobody asked for), and `emit(end, bucket, i)` is called in row order, the source's row
-/// before the target's.
+/// Routes rows `src[i] → dst[i]`: `place` gives an account's bucket and whatever the caller
+/// wants carried with it (its id within the bucket, say), None for a bucket nobody asked
+/// for; `emit(end, bucket, placed, i)` is called in row order, the source's row before the
+/// target's.
 #[inline]
-pub fn route<K: Copy>(
+pub fn route<K: Copy, P>(
     src: &[K],
     dst: &[K],
-    mut bucket_of: impl FnMut(K) -> Option<usize>,
-    mut emit: impl FnMut(End, usize, usize),
+    mut place: impl FnMut(K) -> Option<(usize, P)>,
+    mut emit: impl FnMut(End, usize, P, usize),
 ) {
     for (row, (&s, &d)) in src.iter().zip(dst).enumerate() {
-        if let Some(bucket) = bucket_of(s) {
-            emit(End::Source, bucket, row);
+        if let Some((bucket, placed)) = place(s) {
+            emit(End::Source, bucket, placed, row);
         }
-        if let Some(bucket) = bucket_of(d) {
-            emit(End::Target, bucket, row);
+        if let Some((bucket, placed)) = place(d) {
+            emit(End::Target, bucket, placed, row);
         }
     }
 }
@@ -54,15 +55,16 @@ mod tests {
     #[test]
     fn each_edge_goes_to_both_ends_in_row_order() {
         let mut seen = Vec::new();
-        route(&[0u32, 4, 2], &[5, 3, 9], |a| (a < 6).then_some(a as usize / 3), |end, b, row| seen.push((end, b, row)));
+        let place = |a: u32| (a < 6).then_some((a as usize / 3, a % 3));
+        route(&[0u32, 4, 2], &[5, 3, 9], place, |end, b, local, row| seen.push((end, b, local, row)));
         assert_eq!(
             seen,
             vec![
-                (End::Source, 0, 0),
-                (End::Target, 1, 0),
-                (End::Source, 1, 1),
-                (End::Target, 1, 1),
-                (End::Source, 0, 2)
+                (End::Source, 0, 0, 0),
+                (End::Target, 1, 2, 0),
+                (End::Source, 1, 1, 1),
+                (End::Target, 1, 0, 1),
+                (End::Source, 0, 2, 2)
             ]
         );
     }

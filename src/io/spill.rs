@@ -192,8 +192,9 @@ pub struct Routed {
     pub inward: Vec<Vec<u8>>,
 }
 
-/// Routes a chunk of dense edge rows to both ends' buckets (`compute/routing.rs`), in parallel parts whose order is
-/// kept (files hold rows in input order, so runs repeat byte for byte on disk too).
+/// Routes a chunk of dense edge rows to both ends' buckets (`compute/routing.rs`), in
+/// parallel parts whose order is kept (files hold rows in input order, so runs repeat byte
+/// for byte on disk too).
 pub fn route(buckets: &Buckets, src: &[u32], dst: &[u32], created: Option<&[i64]>) -> Vec<Routed> {
     const PART: usize = 1 << 16;
     let k = buckets.count();
@@ -208,26 +209,20 @@ pub fn route(buckets: &Buckets, src: &[u32], dst: &[u32], created: Option<&[i64]
             for v in routed.out.iter_mut().chain(routed.inward.iter_mut()) {
                 v.reserve(reserve);
             }
-            route_edges(
-                src,
-                dst,
-                |a| Some(buckets.of(a)),
-                |end, bucket, i| {
-                    let (own, other) = match end {
-                        End::Source => (src[i], dst[i]),
-                        End::Target => (dst[i], src[i]),
-                    };
-                    let records = match end {
-                        End::Source => &mut routed.out[bucket],
-                        End::Target => &mut routed.inward[bucket],
-                    };
-                    let local = own - starts[bucket];
-                    match created {
-                        Some(t) => encode_timed(records, local, other, t[part * PART + i]),
-                        None => encode_pair(records, local, other),
-                    }
-                },
-            );
+            let place = |a: u32| {
+                let bucket = buckets.of(a);
+                Some((bucket, a - starts[bucket]))
+            };
+            route_edges(src, dst, place, |end, bucket, local, i| {
+                let (other, records) = match end {
+                    End::Source => (dst[i], &mut routed.out[bucket]),
+                    End::Target => (src[i], &mut routed.inward[bucket]),
+                };
+                match created {
+                    Some(t) => encode_timed(records, local, other, t[part * PART + i]),
+                    None => encode_pair(records, local, other),
+                }
+            });
             routed
         })
         .collect()

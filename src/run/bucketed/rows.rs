@@ -128,7 +128,14 @@ fn split_chunk(
     const PIECE: usize = 1 << 16;
     let timed = rows.ts.is_some();
     let start = range.start as u32;
-    let in_bucket = |k: u64| (belongs(k) && range.contains(&(dense(k) as usize))).then_some(0);
+    // A key's dense id is looked up only if it may be the bucket's, and once per end.
+    let place = |k: u64| {
+        if !belongs(k) {
+            return None;
+        }
+        let d = dense(k);
+        range.contains(&(d as usize)).then(|| (0, d - start))
+    };
     let pieces: Vec<Halves> = rows
         .src
         .par_chunks(PIECE)
@@ -136,12 +143,11 @@ fn split_chunk(
         .enumerate()
         .map(|(piece, (src, dst))| {
             let mut halves = Halves::timed(timed);
-            route(src, dst, in_bucket, |end, _, i| {
+            route(src, dst, place, |end, _, local, i| {
                 let ts = rows.ts.as_ref().map(|t| t[piece * PIECE + i]);
-                let (s, d) = (dense(src[i]), dense(dst[i]));
                 match end {
-                    End::Source => push(&mut halves.out, s - start, d, ts),
-                    End::Target => push(&mut halves.inward, d - start, s, ts),
+                    End::Source => push(&mut halves.out, local, dense(dst[i]), ts),
+                    End::Target => push(&mut halves.inward, local, dense(src[i]), ts),
                 }
             });
             halves
