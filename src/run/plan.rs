@@ -98,7 +98,7 @@ const BYTES_PER_FOLLOW_HELD_FOR_REACH: u64 = 4;
 pub enum Fit {
     /// Everything in memory at once (the fast path).
     InMemory,
-    /// Buckets of accounts computed one after another from spill files; `None`: as many
+    /// Buckets of accounts computed one after another; `None`: as many
     /// as the memory limit needs, decided once the number of accounts is known.
     Buckets(Option<usize>),
 }
