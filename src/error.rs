@@ -36,12 +36,16 @@ pub enum Error {
     Url { url: String, reason: String },
 
     /// The output already holds a finished run and `--overwrite` was not given.
-    #[error("{out} already holds a completed run (_SUCCESS exists); pass --overwrite to replace it")]
+    #[error("{out} already holds a completed run (_SUCCESS exists) of other inputs or settings; pass --overwrite to replace it")]
     OutputExists { out: String },
 
     /// Another run holds the lock on OUT.
     #[error("{out} is locked by {holder}; wait for it to finish, or remove {out}/_LOCK if that run is gone")]
     Locked { out: String, holder: String },
+
+    /// This run held the lock on OUT and lost it: it stopped before writing anything further.
+    #[error("lost the lock on {out} ({reason}); stopped before writing anything further")]
+    LockLost { out: String, reason: String },
 
     /// A dataset URL that lists no Parquet objects.
     #[error(
@@ -74,6 +78,15 @@ pub enum Error {
         source: object_store::Error,
     },
 
+    /// An input object was rewritten or removed after the run listed it: the tables would
+    /// mix two snapshots of the export.
+    #[error("input changed during the run: {object} is no longer the version listed at the start; rerun once the export is complete")]
+    InputChanged {
+        object: String,
+        #[source]
+        source: object_store::Error,
+    },
+
     /// The input is too large for this run's limits.
     #[error("resource limit: {0}")]
     Resource(String),
@@ -83,6 +96,14 @@ pub enum Error {
     Spill {
         path: String,
         operation: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The disk under the spill folder filled up.
+    #[error("the spill disk is full (writing {path}); free space there, point --spill-dir at a larger disk, or pass --rescan to re-read the inputs instead of spilling")]
+    SpillDiskFull {
+        path: String,
         #[source]
         source: std::io::Error,
     },
@@ -122,16 +143,20 @@ impl Error {
             Error::Config(_) | Error::JobFile { .. } | Error::Url { .. } | Error::OutputExists { .. } => {
                 ExitCode::Usage
             }
-            Error::EmptyDataset { .. } | Error::Column { .. } | Error::Input { .. } | Error::Parquet { .. } => {
-                ExitCode::BadInput
-            }
+            Error::EmptyDataset { .. }
+            | Error::Column { .. }
+            | Error::Input { .. }
+            | Error::Parquet { .. }
+            | Error::InputChanged { .. } => ExitCode::BadInput,
             Error::Storage { source, .. } => match source {
                 // A missing input object is the user's URL, not a flaky store.
                 object_store::Error::NotFound { .. } => ExitCode::BadInput,
+                // A write refused because the run lost its lock (io/leased_store.rs).
+                object_store::Error::Generic { source, .. } if source.is::<Error>() => ExitCode::Busy,
                 _ => ExitCode::Storage,
             },
-            Error::Resource(_) | Error::Spill { .. } => ExitCode::ResourceLimit,
-            Error::Locked { .. } => ExitCode::Busy,
+            Error::Resource(_) | Error::Spill { .. } | Error::SpillDiskFull { .. } => ExitCode::ResourceLimit,
+            Error::Locked { .. } | Error::LockLost { .. } => ExitCode::Busy,
             Error::Internal { .. } => ExitCode::Internal,
         }
     }

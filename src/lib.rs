@@ -19,6 +19,7 @@
 pub mod compute;
 pub mod config;
 pub mod error;
+pub mod fault;
 pub mod generate;
 pub mod id_type;
 pub mod io;

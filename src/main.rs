@@ -42,7 +42,7 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
     let reporter = Reporter::new(job.log_format, reciprocity::new_run_id());
     let outcome = reciprocity::run(&job, &reporter)?;
     if job.log_format == LogFormat::Text {
-        eprint!("{}", outcome.summary);
+        eprint!("{}", outcome.summary());
     }
     Ok(())
 }

@@ -308,7 +308,7 @@ fn publish(py: Python<'_>, args: Vec<String>, counts: &str, results: Vec<Vec<u8>
         let reporter = Reporter::new(job.log_format, reciprocity::new_run_id());
         publish_external(&job, &reporter, counts, results)
     });
-    outcome.map(|o| o.summary).map_err(|e| PyRuntimeError::new_err(reciprocity::error::one_line(&e)))
+    outcome.map(|o| o.summary()).map_err(|e| PyRuntimeError::new_err(reciprocity::error::one_line(&e)))
 }
 
 #[pymodule]

@@ -13,6 +13,7 @@ use crate::config::cli::{LogFormat, RunArgs, TableCompression};
 pub use crate::config::job_file::{AccountColumns, Columns, FollowColumns, InteractionColumns};
 use crate::config::job_file::{JobFile, ParameterSection, StorageSection};
 use crate::error::{Error, Result};
+use crate::io::lock::LockTerms;
 use crate::io::store::StorageOptions;
 
 /// Metric parameters, as the contract names them.
@@ -65,8 +66,8 @@ pub struct Job {
     pub spill_dir: PathBuf,
     /// A bucketed run re-reads the inputs for each bucket instead of spilling.
     pub rescan: bool,
-    /// A `_LOCK` older than this is taken over (its run is presumed dead).
-    pub stale_lock_after: Duration,
+    /// The lock's lease: how long it lives unrenewed, how often it is renewed.
+    pub lock: LockTerms,
 }
 
 impl Job {
@@ -112,8 +113,20 @@ impl Job {
             })?),
             None => crate::config::size::default_limit(),
         };
-        let stale_lock_after =
-            seconds("run.stale_lock_after_s", file.run.stale_lock_after_s)?.unwrap_or(Duration::from_secs(6 * 3600));
+        let lease = seconds("run.lock_lease_s", file.run.lock_lease_s)?.unwrap_or(Duration::from_secs(120));
+        let lock = LockTerms {
+            lease,
+            renew_every: seconds("run.lock_renew_s", file.run.lock_renew_s)?.unwrap_or(lease / 4),
+            stale_without_lease: seconds("run.stale_lock_after_s", file.run.stale_lock_after_s)?
+                .unwrap_or(Duration::from_secs(6 * 3600)),
+        };
+        if lock.renew_every.is_zero() || lock.renew_every >= lock.lease {
+            return Err(Error::Config(format!(
+                "run.lock_renew_s ({}s) must be more than 0 and less than run.lock_lease_s ({}s)",
+                lock.renew_every.as_secs_f64(),
+                lease.as_secs_f64()
+            )));
+        }
 
         let params = params(args, file.parameters)?;
         let storage = storage(file.storage)?;
@@ -136,7 +149,7 @@ impl Job {
             buckets: args.buckets.or(file.run.buckets),
             spill_dir: args.spill_dir.clone().or(file.run.spill_dir).unwrap_or_else(std::env::temp_dir),
             rescan: args.rescan || file.run.rescan.unwrap_or(false),
-            stale_lock_after,
+            lock,
         };
         job.validate()?;
         Ok(job)

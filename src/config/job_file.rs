@@ -55,6 +55,8 @@ pub(super) struct RunSection {
     pub(super) log_format: Option<LogFormat>,
     pub(super) memory_limit: Option<String>,
     pub(super) stale_lock_after_s: Option<f64>,
+    pub(super) lock_lease_s: Option<f64>,
+    pub(super) lock_renew_s: Option<f64>,
     pub(super) buckets: Option<usize>,
     pub(super) spill_dir: Option<PathBuf>,
     pub(super) rescan: Option<bool>,

@@ -11,12 +11,12 @@ use std::sync::Arc;
 use arrow_schema::{DataType, SchemaRef};
 use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path;
-use object_store::ObjectStoreExt;
+use object_store::{ObjectMeta, ObjectStoreExt};
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
 
 use crate::error::{Error, Result};
 use crate::id_type::IdType;
-use crate::io::object_reader::ObjectReader;
+use crate::io::object_reader::{read_error, ObjectReader, ObjectVersion};
 use crate::io::store::Location;
 
 /// What a column must hold.
@@ -44,6 +44,8 @@ pub struct ScannedObject {
     pub name: String,
     pub path: Path,
     pub size: u64,
+    /// The version listed; every read of the object must still find it.
+    pub version: ObjectVersion,
     pub rows: u64,
     pub metadata: ArrowReaderMetadata,
     /// For each wanted column, its top-level field index in this object (None: absent).
@@ -77,22 +79,21 @@ fn is_data_object(relative: &str) -> bool {
 }
 
 /// Lists a dataset's objects, sorted by path so that runs are deterministic.
-pub async fn list_objects(dataset: &str, location: &Location) -> Result<Vec<(Path, u64)>> {
+pub async fn list_objects(dataset: &str, location: &Location) -> Result<Vec<ObjectMeta>> {
     let listed: Vec<_> = location
         .store
         .list(Some(&location.path))
         .try_collect()
         .await
         .map_err(|e| Error::storage(location.url(), "list", e))?;
-    let mut objects: Vec<(Path, u64)> = listed
+    let mut objects: Vec<ObjectMeta> = listed
         .into_iter()
         .filter(|meta| is_data_object(&location.relative(&meta.location).unwrap_or_default()))
-        .map(|meta| (meta.location, meta.size))
         .collect();
     if objects.is_empty() {
         // Not a prefix: perhaps the URL names one object (whatever its extension).
         match location.store.head(&location.path).await {
-            Ok(meta) => objects.push((meta.location, meta.size)),
+            Ok(meta) => objects.push(meta),
             Err(object_store::Error::NotFound { .. }) => {}
             // A local directory is not an object; anything else is a real storage failure.
             Err(object_store::Error::Generic { .. }) if location.url().starts_with('/') => {}
@@ -102,7 +103,7 @@ pub async fn list_objects(dataset: &str, location: &Location) -> Result<Vec<(Pat
     if objects.is_empty() {
         return Err(Error::EmptyDataset { dataset: dataset.to_string(), url: location.url() });
     }
-    objects.sort();
+    objects.sort_by(|a, b| a.location.cmp(&b.location));
     Ok(objects)
 }
 
@@ -115,7 +116,7 @@ pub async fn scan(
 ) -> Result<ScannedDataset> {
     let objects = list_objects(dataset, &location).await?;
     let scanned: Vec<ScannedObject> = futures::stream::iter(objects)
-        .map(|(path, size)| scan_object(&location, path, size, &wanted))
+        .map(|meta| scan_object(&location, meta, &wanted))
         .buffered(concurrency.max(1))
         .try_collect()
         .await?;
@@ -146,24 +147,16 @@ pub async fn scan(
     })
 }
 
-async fn scan_object(location: &Location, path: Path, size: u64, wanted: &[WantedColumn]) -> Result<ScannedObject> {
+async fn scan_object(location: &Location, meta: ObjectMeta, wanted: &[WantedColumn]) -> Result<ScannedObject> {
+    let (path, size, version) = (meta.location.clone(), meta.size, ObjectVersion::of(&meta));
     let name = location.display(&path);
-    let mut reader = ObjectReader::new(Arc::clone(&location.store), path.clone(), size);
-    let metadata =
-        ArrowReaderMetadata::load_async(&mut reader, ArrowReaderOptions::new()).await.map_err(
-            |source| match source {
-                parquet::errors::ParquetError::External(inner) => match inner.downcast::<object_store::Error>() {
-                    Ok(storage) => Error::storage(name.clone(), "read footer", *storage),
-                    Err(other) => {
-                        Error::Parquet { object: name.clone(), source: parquet::errors::ParquetError::External(other) }
-                    }
-                },
-                source => Error::Parquet { object: name.clone(), source },
-            },
-        )?;
+    let mut reader = ObjectReader::new(Arc::clone(&location.store), path.clone(), size).expecting(version.clone());
+    let metadata = ArrowReaderMetadata::load_async(&mut reader, ArrowReaderOptions::new())
+        .await
+        .map_err(|source| read_error(&name, "read footer", source))?;
     let fields = check_columns(&name, metadata.schema(), wanted)?;
     let rows = metadata.metadata().file_metadata().num_rows().max(0) as u64;
-    Ok(ScannedObject { name, path, size, rows, metadata, fields })
+    Ok(ScannedObject { name, path, size, version, rows, metadata, fields })
 }
 
 fn check_columns(object: &str, schema: &SchemaRef, wanted: &[WantedColumn]) -> Result<Vec<Option<usize>>> {

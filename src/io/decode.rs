@@ -17,10 +17,10 @@ use parquet::arrow::async_reader::ParquetRecordBatchStream;
 use parquet::arrow::{ParquetRecordBatchStreamBuilder, ProjectionMask};
 
 use crate::compute::NULL_TS;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::id_type::IdType;
 use crate::io::dataset::{ColumnKind, ScannedDataset};
-use crate::io::object_reader::ObjectReader;
+use crate::io::object_reader::{read_error, ObjectReader};
 
 /// One decoded column of a whole dataset.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,13 +85,14 @@ pub(crate) async fn open_row_group(
     let present: Vec<usize> = object.fields.iter().flatten().copied().collect();
     let mask = ProjectionMask::roots(object.metadata.parquet_schema(), present);
     let reader = ObjectReader::new(Arc::clone(&scan.location.store), object.path.clone(), object.size)
+        .expecting(object.version.clone())
         .with_local_file(scan.location.local_file(&object.path));
     ParquetRecordBatchStreamBuilder::new_with_metadata(reader, object.metadata.clone())
         .with_projection(mask)
         .with_row_groups(vec![row_group])
         .with_batch_size(64 * 1024)
         .build()
-        .map_err(|source| Error::Parquet { object: object.name.clone(), source })
+        .map_err(|source| read_error(&object.name, "read", source))
 }
 
 fn id_keys(array: &dyn Array) -> Result<(Vec<u64>, Option<Vec<bool>>), String> {

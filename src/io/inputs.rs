@@ -15,6 +15,7 @@ use crate::id_type::IdType;
 use crate::io::dataset::{scan, ColumnKind, ScannedDataset, WantedColumn};
 use crate::io::decode::ColumnData;
 use crate::io::landing::read_columns;
+use crate::io::object_reader::ObjectVersion;
 use crate::io::store::{self, StorageOptions};
 
 pub const FOLLOWS: &str = "follows";
@@ -52,6 +53,9 @@ pub struct InputObject {
     pub path: String,
     pub size: u64,
     pub rows: u64,
+    /// The version read: every read was conditional on it.
+    #[serde(flatten)]
+    pub version: ObjectVersion,
 }
 
 pub fn describe(scan: &ScannedDataset) -> InputDescription {
@@ -62,7 +66,7 @@ pub fn describe(scan: &ScannedDataset) -> InputDescription {
         objects: scan
             .objects
             .iter()
-            .map(|o| InputObject { path: o.name.clone(), size: o.size, rows: o.rows })
+            .map(|o| InputObject { path: o.name.clone(), size: o.size, rows: o.rows, version: o.version.clone() })
             .collect(),
     }
 }

@@ -19,6 +19,7 @@ use crate::compute::NULL_TS;
 use crate::error::{Error, Result};
 use crate::io::dataset::{ColumnKind, ScannedDataset};
 use crate::io::decode::{id_keys_into, open_row_group, texts, timestamps_ns_into, ColumnData, DenseColumn};
+use crate::io::object_reader::read_error;
 
 /// Looks ids up as they land: writes each key's number into the second slice, or
 /// [`MISSING`] for a key it does not know, and returns how many it did not know.
@@ -222,9 +223,7 @@ async fn land_row_group(
     let mut stream = open_row_group(scan, group.object, group.row_group).await?;
     let mut parts: Vec<Part> = scan.wanted.iter().map(|_| Part::default()).collect();
     let mut landed = 0usize;
-    while let Some(batch) =
-        stream.try_next().await.map_err(|source| Error::Parquet { object: object.name.clone(), source })?
-    {
+    while let Some(batch) = stream.try_next().await.map_err(|source| read_error(&object.name, "read", source))? {
         let rows = batch.num_rows();
         if landed + rows > group.rows {
             return Err(Error::column(

@@ -6,8 +6,13 @@
 //!
 //! A local file being decoded is memory-mapped instead ([`ObjectReader::with_local_file`]):
 //! its column chunks are then the page cache's own pages, not copies into fresh buffers.
-//! Inputs are exports that do not change while a run reads them; a file truncated under a
-//! run would fault it.
+//!
+//! An input is read as the version the scan listed ([`ObjectReader::expecting`]): every
+//! request is conditional on its ETag (`If-Match`), and a local file is checked against it
+//! when mapped, so an export rewritten or removed mid-run fails the read with
+//! `Precondition`/`NotFound` ([`read_error`] turns either into "input changed during the run")
+//! instead of mixing two snapshots. A mapped file is immune to a rewrite by rename (the map
+//! keeps the old inode); one truncated in place under a run would fault it.
 
 use std::ops::Range;
 use std::path::PathBuf;
@@ -17,17 +22,65 @@ use bytes::Bytes;
 use futures::future::BoxFuture;
 use futures::FutureExt;
 use object_store::path::Path;
-use object_store::{ObjectStore, ObjectStoreExt};
+use object_store::{GetOptions, GetRange, ObjectMeta, ObjectStore, ObjectStoreExt, OBJECT_STORE_COALESCE_DEFAULT};
 use parquet::arrow::arrow_reader::ArrowReaderOptions;
 use parquet::arrow::async_reader::AsyncFileReader;
 use parquet::errors::{ParquetError, Result};
 use parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
+
+use crate::error::Error;
+
+/// The version of an object a run listed, which every later read must still find.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ObjectVersion {
+    /// The store's ETag (local files: inode, mtime and size), if it has one.
+    pub e_tag: Option<String>,
+    /// The store's version id, where versioning is on.
+    pub version: Option<String>,
+    pub last_modified: chrono::DateTime<chrono::Utc>,
+}
+
+impl ObjectVersion {
+    pub fn of(meta: &ObjectMeta) -> Self {
+        ObjectVersion { e_tag: meta.e_tag.clone(), version: meta.version.clone(), last_modified: meta.last_modified }
+    }
+
+    /// Options for a read of this version: `If-Match` on the ETag, else not modified since.
+    fn get_options(&self, range: Option<Range<u64>>) -> GetOptions {
+        GetOptions {
+            if_match: self.e_tag.clone(),
+            if_unmodified_since: self.e_tag.is_none().then_some(self.last_modified),
+            range: range.map(GetRange::from),
+            ..Default::default()
+        }
+    }
+}
+
+/// A read's failure as the run reports it: an object whose version changed or that vanished
+/// since the scan is "input changed during the run"; other storage failures are storage
+/// errors; the rest is the object's own content.
+pub fn read_error(object: &str, operation: &'static str, source: ParquetError) -> Error {
+    match source {
+        ParquetError::External(inner) => match inner.downcast::<object_store::Error>() {
+            Ok(storage) => match *storage {
+                changed @ (object_store::Error::Precondition { .. } | object_store::Error::NotFound { .. }) => {
+                    Error::InputChanged { object: object.to_string(), source: changed }
+                }
+                storage => Error::storage(object, operation, storage),
+            },
+            Err(other) => Error::Parquet { object: object.to_string(), source: ParquetError::External(other) },
+        },
+        source => Error::Parquet { object: object.to_string(), source },
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct ObjectReader {
     store: Arc<dyn ObjectStore>,
     path: Path,
     size: u64,
+    /// The version every read must find (None: whatever is there, e.g. our own output).
+    expected: Option<ObjectVersion>,
     /// The object as a local file, and the whole of it once mapped.
     local: Option<(PathBuf, Option<Mapped>)>,
 }
@@ -44,7 +97,13 @@ impl AsRef<[u8]> for Mapped {
 
 impl ObjectReader {
     pub fn new(store: Arc<dyn ObjectStore>, path: Path, size: u64) -> Self {
-        ObjectReader { store, path, size, local: None }
+        ObjectReader { store, path, size, expected: None, local: None }
+    }
+
+    /// Reads only `version` of the object; a changed or removed object fails the read.
+    pub fn expecting(mut self, version: ObjectVersion) -> Self {
+        self.expected = Some(version);
+        self
     }
 
     /// Reads through a memory map of `file` (the same object on local disk), if given.
@@ -54,9 +113,23 @@ impl ObjectReader {
     }
 
     /// The mapped file, mapped on first use; `None` for objects read through the store.
-    fn mapped(&mut self) -> Result<Option<&Mapped>> {
+    async fn mapped(&mut self) -> Result<Option<&Mapped>> {
         let Some((file, mapped)) = &mut self.local else { return Ok(None) };
         if mapped.is_none() {
+            if let Some(expected) = &self.expected {
+                // The same check a store makes of If-Match, before the file is mapped.
+                let found = self.store.head(&self.path).await.map_err(external)?;
+                if found.e_tag != expected.e_tag || found.size != self.size {
+                    return Err(external(object_store::Error::Precondition {
+                        path: self.path.to_string(),
+                        source: format!(
+                            "listed as {} bytes (ETag {:?}), now {} bytes (ETag {:?})",
+                            self.size, expected.e_tag, found.size, found.e_tag
+                        )
+                        .into(),
+                    }));
+                }
+            }
             let opened = std::fs::File::open(&*file).map_err(|e| ParquetError::External(Box::new(e)))?;
             // SAFETY: inputs are not modified while a run reads them (module docs); the map
             // is read-only and lives as long as any Bytes cut from it.
@@ -83,6 +156,16 @@ impl ObjectReader {
     }
 }
 
+/// `range` of `version` of the object, or `Precondition` if the store holds another.
+async fn fetch(
+    store: &Arc<dyn ObjectStore>,
+    path: &Path,
+    version: &ObjectVersion,
+    range: Range<u64>,
+) -> object_store::Result<Bytes> {
+    store.get_opts(path, version.get_options(Some(range))).await?.bytes().await
+}
+
 fn external(e: object_store::Error) -> ParquetError {
     ParquetError::External(Box::new(e))
 }
@@ -90,21 +173,30 @@ fn external(e: object_store::Error) -> ParquetError {
 impl AsyncFileReader for ObjectReader {
     fn get_bytes(&mut self, range: Range<u64>) -> BoxFuture<'_, Result<Bytes>> {
         async move {
-            if let Some(whole) = self.mapped()? {
+            if let Some(whole) = self.mapped().await? {
                 return Self::cut(whole, range);
             }
-            self.store.get_range(&self.path, range).await.map_err(external)
+            match &self.expected {
+                None => self.store.get_range(&self.path, range).await.map_err(external),
+                Some(version) => fetch(&self.store, &self.path, version, range).await.map_err(external),
+            }
         }
         .boxed()
     }
 
     fn get_byte_ranges(&mut self, ranges: Vec<Range<u64>>) -> BoxFuture<'_, Result<Vec<Bytes>>> {
         async move {
-            if let Some(whole) = self.mapped()? {
+            if let Some(whole) = self.mapped().await? {
                 return ranges.into_iter().map(|r| Self::cut(whole, r)).collect();
             }
-            // object_store coalesces nearby ranges into fewer requests.
-            self.store.get_ranges(&self.path, &ranges).await.map_err(external)
+            // Nearby ranges are coalesced into fewer requests, as object_store's own get_ranges does.
+            let Some(version) = &self.expected else {
+                return self.store.get_ranges(&self.path, &ranges).await.map_err(external);
+            };
+            let (store, path) = (&self.store, &self.path);
+            object_store::coalesce_ranges(&ranges, |r| fetch(store, path, version, r), OBJECT_STORE_COALESCE_DEFAULT)
+                .await
+                .map_err(external)
         }
         .boxed()
     }

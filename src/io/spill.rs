@@ -16,6 +16,7 @@ use rayon::prelude::*;
 use crate::compute::buckets::Buckets;
 use crate::compute::routing::{route as route_edges, End};
 use crate::error::{Error, Result};
+use crate::io::process::ProcessId;
 
 /// What a spill file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +62,25 @@ impl Stream {
 }
 
 const WRITE_BUFFER: usize = 128 << 10;
+const PREFIX: &str = "reciprocity-spill-";
+/// The file in a spill folder naming the process that owns it.
+const OWNER: &str = "owner.json";
+
+/// Removes `parent`'s spill folders whose owner is gone; best effort, as a leftover costs
+/// only disk. Folders without an owner file, or of live or unknown processes, are kept.
+fn remove_abandoned(parent: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(parent) else { return Vec::new() };
+    entries
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(PREFIX))
+        .map(|e| e.path())
+        .filter(|dir| {
+            let owner = std::fs::read(dir.join(OWNER)).ok();
+            owner.and_then(|o| serde_json::from_slice::<ProcessId>(&o).ok()).is_some_and(|o| o.is_gone())
+        })
+        .filter(|dir| std::fs::remove_dir_all(dir).is_ok())
+        .collect()
+}
 
 /// The spill folder of one run.
 pub struct Spill {
@@ -71,16 +91,27 @@ pub struct Spill {
 }
 
 fn spill_error<'a>(path: &'a Path, operation: &'static str) -> impl FnOnce(std::io::Error) -> Error + 'a {
-    move |source| Error::Spill { path: path.display().to_string(), operation, source }
+    move |source| match source.kind() {
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
+            Error::SpillDiskFull { path: path.display().to_string(), source }
+        }
+        _ => Error::Spill { path: path.display().to_string(), operation, source },
+    }
 }
 
 impl Spill {
-    /// Creates `parent/reciprocity-spill-<run_id>` for `buckets` buckets.
-    pub fn create(parent: &Path, run_id: &str, buckets: usize) -> Result<Spill> {
-        let dir = parent.join(format!("reciprocity-spill-{run_id}"));
+    /// Creates `parent/reciprocity-spill-<run_id>` for `buckets` buckets, naming this process
+    /// its owner; removes the folders there of runs whose process is gone (a crashed run
+    /// cannot remove its own). Returns the spill and the folders removed.
+    pub fn create(parent: &Path, run_id: &str, buckets: usize) -> Result<(Spill, Vec<PathBuf>)> {
+        let removed = remove_abandoned(parent);
+        let dir = parent.join(format!("{PREFIX}{run_id}"));
         std::fs::create_dir_all(&dir).map_err(spill_error(&dir, "creating the spill folder"))?;
+        let owner = serde_json::to_vec(&ProcessId::me()).expect("a process id serializes");
+        let owner_file = dir.join(OWNER);
+        std::fs::write(&owner_file, owner).map_err(spill_error(&owner_file, "creating"))?;
         let writers = (0..STREAMS.len() * buckets).map(|_| None).collect();
-        Ok(Spill { dir, buckets, writers, bytes: 0 })
+        Ok((Spill { dir, buckets, writers, bytes: 0 }, removed))
     }
 
     pub fn dir(&self) -> &Path {
@@ -233,6 +264,7 @@ impl Spill {
     /// Files are written in parallel, one bucket's file per task, parts in order.
     pub fn append_routed(&mut self, out: Stream, inward: Stream, parts: &[Routed]) -> Result<()> {
         assert_ne!(out, inward, "two streams");
+        crate::fault::write("spill_write").map_err(spill_error(&self.dir, "writing"))?;
         let k = self.buckets;
         for bucket in 0..k {
             if parts.iter().any(|p| !p.out[bucket].is_empty()) {
@@ -268,6 +300,7 @@ impl Spill {
             })
             .sum::<Result<u64>>()?;
         self.bytes += written;
+        crate::fault::point("mid_spill");
         Ok(())
     }
 }
@@ -279,7 +312,7 @@ mod tests {
     #[test]
     fn records_come_back_per_bucket_and_the_folder_goes() {
         let parent = tempfile::tempdir().unwrap();
-        let mut spill = Spill::create(parent.path(), "t", 3).unwrap();
+        let (mut spill, _) = Spill::create(parent.path(), "t", 3).unwrap();
         let (mut a, mut b) = (Vec::new(), Vec::new());
         encode_timed(&mut a, 1, 7, -5);
         encode_timed(&mut a, 0, 9, i64::MIN);
@@ -294,6 +327,30 @@ mod tests {
         let dir = spill.dir().to_path_buf();
         drop(spill);
         assert!(!dir.exists());
+    }
+
+    #[test]
+    fn a_new_spill_removes_the_folders_of_runs_that_are_gone_and_keeps_the_rest() {
+        let parent = tempfile::tempdir().unwrap();
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = ProcessId { pid: child.id(), pid_start: None, ..ProcessId::me() };
+        child.wait().unwrap();
+        let folder = |name: &str, owner: Option<&ProcessId>| {
+            let dir = parent.path().join(format!("{PREFIX}{name}"));
+            std::fs::create_dir_all(&dir).unwrap();
+            if let Some(owner) = owner {
+                std::fs::write(dir.join(OWNER), serde_json::to_vec(owner).unwrap()).unwrap();
+            }
+            dir
+        };
+        let (crashed, alive, unknown) =
+            (folder("crashed", Some(&dead)), folder("alive", Some(&ProcessId::me())), folder("old", None));
+        let (spill, removed) = Spill::create(parent.path(), "new", 2).unwrap();
+        if dead.boot_id.is_some() {
+            assert_eq!(removed, vec![crashed.clone()]);
+            assert!(!crashed.exists());
+        }
+        assert!(alive.exists() && unknown.exists() && spill.dir().exists());
     }
 
     #[test]

@@ -99,6 +99,11 @@ impl Location {
     }
 
     /// A path below this location.
+    /// The same place reached through another store (a wrapper of this one's).
+    pub fn through(&self, store: Arc<dyn ObjectStore>) -> Location {
+        Location { store, ..self.clone() }
+    }
+
     pub fn child(&self, relative: &str) -> Path {
         relative.split('/').filter(|part| !part.is_empty()).fold(self.path.clone(), |path, part| path.join(part))
     }

@@ -39,8 +39,21 @@ pub struct Computed {
 
 /// What a finished run reports back.
 #[derive(Debug, Clone)]
-pub struct RunOutcome {
-    pub manifest: Manifest,
-    pub population: Population,
-    pub summary: String,
+pub enum RunOutcome {
+    /// The run wrote OUT.
+    Published { manifest: Box<Manifest>, population: Box<Population>, summary: String },
+    /// OUT already held this very run (same inputs and settings): nothing was written.
+    AlreadyComplete { out: String },
+}
+
+impl RunOutcome {
+    /// The text the binary prints when the run ends.
+    pub fn summary(&self) -> String {
+        match self {
+            RunOutcome::Published { summary, .. } => summary.clone(),
+            RunOutcome::AlreadyComplete { out } => format!(
+                "{out} already holds this run (same inputs, settings and version); nothing to do (--overwrite recomputes it)\n"
+            ),
+        }
+    }
 }

@@ -43,16 +43,52 @@ pub fn part_path(table: &str, part: usize, sha256: &str) -> String {
 
 /// Uploads an encoded part of `table` under its [`part_path`].
 pub async fn write_part(out: &Location, table: &str, part: usize, rows: u64, encoded: Bytes) -> Result<WrittenObject> {
-    write_hashed(out, |sha| part_path(table, part, sha), rows, encoded).await
+    let written = write_hashed(out, |sha| part_path(table, part, sha), rows, encoded).await?;
+    crate::fault::point("after_part");
+    Ok(written)
 }
 
-/// Refuses a completed OUT unless `overwrite`: checked before any input is read.
-pub async fn check_output(out: &Location, overwrite: bool) -> Result<()> {
+/// What OUT holds before a run writes to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Existing {
+    /// No completed run (or one `--overwrite` replaces).
+    Nothing,
+    /// A completed run, and its manifest's fingerprint of its inputs and settings.
+    Complete { fingerprint: String },
+}
+
+/// Looks at OUT before any input is read. A completed OUT is refused unless `overwrite`,
+/// except that one whose manifest has a fingerprint is let through, to be compared with
+/// the run's own once its inputs are scanned (the same run again is a no-op; see
+/// [`Existing::refuse_unless`]).
+pub async fn check_output(out: &Location, overwrite: bool) -> Result<Existing> {
     let success = out.child(SUCCESS);
     match out.store.head(&success).await {
-        Ok(_) if !overwrite => Err(Error::OutputExists { out: out.url() }),
-        Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-        Err(e) => Err(Error::storage(out.display(&success), "head", e)),
+        Ok(_) if !overwrite => {}
+        Ok(_) | Err(object_store::Error::NotFound { .. }) => return Ok(Existing::Nothing),
+        Err(e) => return Err(Error::storage(out.display(&success), "head", e)),
+    }
+    let manifest = out.child(MANIFEST);
+    let fingerprint = match out.store.get(&manifest).await {
+        Ok(found) => found.bytes().await.ok().and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok()),
+        Err(_) => None,
+    }
+    .and_then(|m| m.get("fingerprint").and_then(|f| f.as_str()).map(str::to_string));
+    match fingerprint {
+        Some(fingerprint) => Ok(Existing::Complete { fingerprint }),
+        None => Err(Error::OutputExists { out: out.url() }),
+    }
+}
+
+impl Existing {
+    /// True if OUT already holds this very run (same fingerprint); an error if it holds
+    /// another completed one.
+    pub fn is_same_run(&self, out: &Location, fingerprint: &str) -> Result<bool> {
+        match self {
+            Existing::Nothing => Ok(false),
+            Existing::Complete { fingerprint: theirs } if theirs == fingerprint => Ok(true),
+            Existing::Complete { .. } => Err(Error::OutputExists { out: out.url() }),
+        }
     }
 }
 
@@ -127,12 +163,14 @@ pub async fn write_manifest(out: &Location, json: String) -> Result<()> {
         .put(&path, PutPayload::from(json.into_bytes()))
         .await
         .map_err(|e| Error::storage(out.display(&path), "write", e))?;
+    crate::fault::point("after_manifest");
     Ok(())
 }
 
 /// Writes `_SUCCESS`: the run is complete and OUT may be read.
 pub async fn mark_success(out: &Location) -> Result<()> {
     let path = out.child(SUCCESS);
+    crate::fault::point("before_success");
     out.store.put(&path, PutPayload::default()).await.map_err(|e| Error::storage(out.display(&path), "write", e))?;
     Ok(())
 }
@@ -153,7 +191,7 @@ mod tests {
         let runtime = crate::io::runtime(1).unwrap();
         let out = crate::io::store::open("memory://folder-rules/", &Default::default()).unwrap();
         runtime.block_on(async {
-            check_output(&out, false).await.unwrap();
+            assert_eq!(check_output(&out, false).await.unwrap(), Existing::Nothing);
             let part = write_part(&out, tables::BRAND_AUDIENCE, 0, 1, Bytes::from_static(b"x")).await.unwrap();
             let stray = write_part(&out, tables::BRAND_AUDIENCE, 1, 1, Bytes::from_static(b"y")).await.unwrap();
             write_manifest(&out, "{}".into()).await.unwrap();
@@ -162,8 +200,12 @@ mod tests {
             check_output(&out, false).await.unwrap();
             mark_success(&out).await.unwrap();
             let refused = check_output(&out, false).await.unwrap_err();
-            assert!(matches!(refused, Error::OutputExists { .. }), "{refused}");
-            check_output(&out, true).await.unwrap();
+            assert!(matches!(refused, Error::OutputExists { .. }), "a manifest without a fingerprint: {refused}");
+            write_manifest(&out, r#"{"fingerprint": "abc"}"#.into()).await.unwrap();
+            let existing = check_output(&out, false).await.unwrap();
+            assert!(existing.is_same_run(&out, "abc").unwrap());
+            assert!(matches!(existing.is_same_run(&out, "abd"), Err(Error::OutputExists { .. })));
+            assert_eq!(check_output(&out, true).await.unwrap(), Existing::Nothing);
             retract(&out).await.unwrap();
             check_output(&out, false).await.unwrap();
         });

@@ -19,6 +19,8 @@ use crate::output::progress::StageTime;
 #[derive(Debug, Clone, Serialize)]
 pub struct Manifest {
     pub reciprocity_version: &'static str,
+    /// What the tables depend on ([`fingerprint`]): a rerun with the same one is a no-op.
+    pub fingerprint: String,
     pub run_id: String,
     pub run_date: String,
     pub started_at: String,
@@ -59,6 +61,7 @@ impl Manifest {
         let stamp = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         Manifest {
             reciprocity_version: env!("CARGO_PKG_VERSION"),
+            fingerprint: fingerprint(job, scans),
             run_id: reporter.run_id().to_string(),
             run_date: job.run_date.to_string(),
             started_at: stamp(started_at),
@@ -78,6 +81,25 @@ impl Manifest {
             warnings: reporter.warnings(),
         }
     }
+}
+
+/// A digest of everything a run's tables depend on: the version of this program, the
+/// parameters, the output settings, and every input object's version (path, size, ETag or
+/// version id). How the run executed is left out, as it does not change a byte. Two runs
+/// with the same fingerprint write the same tables, so OUT holding a completed run with
+/// ours is already done.
+pub fn fingerprint(job: &Job, scans: &Scans) -> String {
+    use sha2::{Digest, Sha256};
+    let inputs: BTreeMap<String, InputDescription> = scans.all().map(|s| (s.dataset.clone(), describe(s))).collect();
+    let of = serde_json::json!({
+        "reciprocity_version": env!("CARGO_PKG_VERSION"),
+        "run_date": job.run_date.to_string(),
+        "parameters": Parameters::of(job),
+        "compression": job.compression.name(),
+        "report": job.report,
+        "inputs": inputs,
+    });
+    format!("{:x}", Sha256::digest(of.to_string().as_bytes()))
 }
 
 /// How the run executed: in memory, or in buckets spilled to local disk.

@@ -69,7 +69,7 @@ pub(crate) fn publish(
         execution: &manifest.execution,
     });
     log_run_end(reporter, &manifest, &population, brands.len());
-    Ok(RunOutcome { manifest, population, summary })
+    Ok(RunOutcome::Published { manifest: Box::new(manifest), population: Box::new(population), summary })
 }
 
 /// Every table but account_metrics, as Arrow batches (each is at most one row per brand,

@@ -29,10 +29,12 @@ use crate::compute::keyed_bucket::KeyedResult;
 use crate::config::job::Job;
 use crate::error::Result;
 use crate::io::inputs::Scans;
+use crate::io::leased_store::leased;
 use crate::io::lock;
 use crate::io::store::{self, Location};
 use crate::output::computed::{Computed, RunOutcome};
 use crate::output::folder::check_output;
+use crate::output::manifest::fingerprint;
 use crate::output::progress::Reporter;
 use crate::output::publish::publish;
 use external::{Elsewhere, EngineCounts};
@@ -65,20 +67,39 @@ pub fn execute(job: &Job, reporter: &Reporter, elsewhere: Option<Elsewhere>) -> 
     }
     let workers = Workers::new(job)?;
     let out = store::open(&job.out, &job.storage)?;
-    workers.runtime.block_on(check_output(&out, job.overwrite))?;
+    let existing = workers.runtime.block_on(check_output(&out, job.overwrite))?;
     // Footers and the memory check come before the lock: a run refused there writes nothing.
     let scans = scan(job, reporter, &workers)?;
+    if existing.is_same_run(&out, &fingerprint(job, &scans))? {
+        return already_complete(job, reporter, &workers, &out);
+    }
     let execution = match elsewhere {
         Some(elsewhere) => Execution::Elsewhere(Box::new(elsewhere)),
         None => choose(job, reporter, input_rows(&scans))?,
     };
-    let lock =
-        workers.runtime.block_on(lock::acquire(&out, reporter.run_id(), job.stale_lock_after, |m| reporter.warn(m)))?;
-    let outcome = compute_and_publish(job, reporter, &workers, &out, scans, execution);
+    crate::fault::point("after_scan");
+    let lock = workers.runtime.block_on(lock::acquire(&out, reporter.run_id(), job.lock, |m| reporter.warn(m)))?;
+    // Every write to OUT checks the lease first: a run that lost the lock writes nothing more.
+    let leased_out = leased(&out, lock.lease());
+    let outcome = compute_and_publish(job, reporter, &workers, &leased_out, scans, execution);
+    // Whatever failed, a lost lock is the reason to report (exit 6): the failure followed from it.
+    let outcome = outcome.map_err(|e| lock.lease().check().err().unwrap_or(e));
     let released = workers.runtime.block_on(lock.release());
     let outcome = outcome?;
     released?;
     Ok(outcome)
+}
+
+/// OUT already holds this run (a rerun after a crash that came after `_SUCCESS`, a scheduler
+/// retrying a night that succeeded): nothing to compute. The lock is still taken and given
+/// back, which clears one its dead holder left behind.
+fn already_complete(job: &Job, reporter: &Reporter, workers: &Workers, out: &Location) -> Result<RunOutcome> {
+    workers.runtime.block_on(async {
+        let lock = lock::acquire(out, reporter.run_id(), job.lock, |m| reporter.warn(m)).await?;
+        lock.release().await
+    })?;
+    reporter.event("run", "already_complete", serde_json::json!({ "output": out.url() }));
+    Ok(RunOutcome::AlreadyComplete { out: out.url() })
 }
 
 fn compute_and_publish(

@@ -107,11 +107,13 @@ fn tables_are_byte_identical_whatever_the_thread_count() {
 }
 
 #[test]
-fn a_completed_out_is_refused_without_overwrite() {
+fn a_completed_out_of_another_run_is_refused_without_overwrite() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     assert!(run(&refs(&sample_args(&out))).status.success());
-    let o = run(&refs(&sample_args(&out)));
+    let mut other = sample_args(&out);
+    other.extend(["--min-followers".into(), "4".into()]);
+    let o = run(&refs(&other));
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("already holds a completed run"), "{}", stderr(&o));
     assert!(out.join("_SUCCESS").exists(), "the refused run left the old one alone");

@@ -5,6 +5,7 @@ mod bad_input;
 mod buckets;
 mod cli;
 mod common;
+mod crash;
 mod docs;
 mod external;
 mod follow_changes;

@@ -34,24 +34,6 @@ fn files(dir: &Path) -> Vec<String> {
 }
 
 #[test]
-fn a_held_lock_refuses_a_second_run_and_a_stale_one_is_taken_over() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("out");
-    std::fs::create_dir_all(&out).unwrap();
-    let holder = r#"{"run_id":"other","host":"h","pid":1,"acquired_at":"2026-11-28T00:00:00Z"}"#;
-    std::fs::write(out.join("_LOCK"), holder).unwrap();
-    let o = run(&out, &[]);
-    assert_eq!(o.status.code(), Some(6), "{}", stderr(&o));
-    assert!(stderr(&o).contains("locked by run other"), "{}", stderr(&o));
-    assert!(!out.join("_SUCCESS").exists());
-
-    let o = run(&out, &["--set", "run.stale_lock_after_s=0"]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stderr(&o).contains("taking over a stale lock"), "the takeover is logged: {}", stderr(&o));
-    assert!(!out.join("_LOCK").exists(), "released at the end");
-}
-
-#[test]
 fn the_manifest_lists_every_part_with_its_checksum_and_leftovers_are_removed() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");

@@ -111,3 +111,118 @@ fn sample_from_s3_to_s3_equals_the_local_run() {
     assert!(!manifest.contains("secret-that-must-not-leak"), "no credentials in the manifest");
     assert!(!stderr.contains("secret-that-must-not-leak"), "no credentials in logs");
 }
+
+/// The sample uploaded under a fresh prefix; returns its s3:// URL maker and the prefix.
+fn uploaded(rt: &tokio::runtime::Runtime, s3: &Arc<dyn ObjectStore>, bucket: &str, name: &str) -> (String, String) {
+    let prefix = format!("{name}-{}", std::process::id());
+    upload_dir(rt, s3, &Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data"), &format!("{prefix}/in"));
+    (format!("s3://{bucket}/{prefix}"), prefix)
+}
+
+fn sample_run_args(base: &str, out: &str) -> Vec<String> {
+    let mut a: Vec<String> =
+        ["run", "--follows", "in/follows/", "--interactions", "in/interactions/", "--accounts", "in/accounts/"]
+            .iter()
+            .map(|s| if s.starts_with("in/") { format!("{base}/{s}") } else { s.to_string() })
+            .collect();
+    a.extend(["--out".into(), out.to_string(), "--set".into(), "run.lock_renew_s=0.01".into()]);
+    a
+}
+
+/// Every object under `prefix`'s table folders, by path relative to it.
+fn remote_tables(rt: &tokio::runtime::Runtime, s3: &Arc<dyn ObjectStore>, prefix: &str) -> Vec<(String, Vec<u8>)> {
+    let listed: Vec<ObjectPath> =
+        rt.block_on(s3.list(Some(&ObjectPath::from(prefix))).map_ok(|m| m.location).try_collect()).unwrap();
+    let mut found: Vec<(String, Vec<u8>)> = listed
+        .into_iter()
+        .map(|p| (p.to_string()[prefix.len() + 1..].to_string(), p))
+        .filter(|(name, _)| reciprocity::TABLES.iter().any(|t| name.starts_with(&format!("{t}/"))))
+        .map(|(name, p)| (name, rt.block_on(async { s3.get(&p).await.unwrap().bytes().await.unwrap().to_vec() })))
+        .collect();
+    found.sort();
+    found
+}
+
+#[test]
+fn on_s3_a_kill_anywhere_then_an_immediate_rerun_ends_with_the_uninterrupted_tables() {
+    let Some((endpoint, bucket)) = s3_settings() else { return };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let s3 = store(&endpoint, &bucket);
+    let (base, prefix) = uploaded(&rt, &s3, &bucket, "kill");
+    let clean = binary(&endpoint).args(sample_run_args(&base, &format!("{base}/clean"))).output().unwrap();
+    assert!(clean.status.success(), "{}", String::from_utf8_lossy(&clean.stderr));
+    let want = remote_tables(&rt, &s3, &format!("{prefix}/clean"));
+    for point in ["lock_renewal", "after_part#2", "after_manifest", "before_success", "before_release"] {
+        let out = format!("{prefix}/out-{}", point.replace('#', "-"));
+        let args = sample_run_args(&base, &format!("s3://{bucket}/{out}"));
+        let crashed = binary(&endpoint).args(&args).env("RECIPROCITY_FAULT", point).output().unwrap();
+        assert_eq!(crashed.status.code(), None, "{point}: {}", String::from_utf8_lossy(&crashed.stderr));
+        let rerun = binary(&endpoint).args(&args).output().unwrap();
+        let said = String::from_utf8_lossy(&rerun.stderr);
+        assert!(rerun.status.success(), "{point}: {said}");
+        assert!(said.contains("is gone"), "{point}: the dead run's lock is taken over at once: {said}");
+        assert_eq!(remote_tables(&rt, &s3, &out), want, "{point}: the uninterrupted run's tables");
+        let lock = rt.block_on(s3.head(&ObjectPath::from(format!("{out}/_LOCK"))));
+        assert!(matches!(lock, Err(object_store::Error::NotFound { .. })), "{point}: the lock is released");
+    }
+}
+
+/// Runs `args` paused at `fault` and calls `meanwhile` once it says so; the exit code and stderr.
+fn paused(endpoint: &str, args: &[String], fault: &str, meanwhile: impl FnOnce()) -> (Option<i32>, String) {
+    use std::io::{BufRead, BufReader};
+    let mut child = binary(endpoint)
+        .args(args)
+        .env("RECIPROCITY_FAULT", fault)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut text = String::new();
+    let mut meanwhile = Some(meanwhile);
+    for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if line.contains(": pausing") {
+            (meanwhile.take().unwrap())();
+        }
+        text.push_str(&line);
+        text.push('\n');
+    }
+    (child.wait().unwrap().code(), text)
+}
+
+#[test]
+fn on_s3_an_input_rewritten_mid_run_is_caught_and_a_taken_lock_stops_the_run() {
+    let Some((endpoint, bucket)) = s3_settings() else { return };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let s3 = store(&endpoint, &bucket);
+    let (base, prefix) = uploaded(&rt, &s3, &bucket, "changes");
+
+    let out = format!("{prefix}/out");
+    let args = sample_run_args(&base, &format!("s3://{bucket}/{out}"));
+    let object = ObjectPath::from(format!("{prefix}/in/interactions/part-00000.parquet"));
+    let (code, said) = paused(&endpoint, &args, "after_scan:pause=1000", || {
+        let other =
+            std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data/accounts/part-00000.parquet"));
+        rt.block_on(s3.put(&object, other.unwrap().into())).unwrap();
+    });
+    assert_eq!(code, Some(3), "{said}");
+    assert!(
+        said.contains("input changed during the run") && said.contains("interactions/part-00000.parquet"),
+        "{said}"
+    );
+    let success = rt.block_on(s3.head(&ObjectPath::from(format!("{out}/_SUCCESS"))));
+    assert!(matches!(success, Err(object_store::Error::NotFound { .. })));
+
+    // The lock renewed with If-Match: a holder whose lock another run overwrote stops, exit 6.
+    let (base, prefix) = uploaded(&rt, &s3, &bucket, "lease");
+    let out = format!("{prefix}/out");
+    let args = sample_run_args(&base, &format!("s3://{bucket}/{out}"));
+    let lock = ObjectPath::from(format!("{out}/_LOCK"));
+    let thief = r#"{"run_id":"thief","host":"elsewhere","pid":2,"acquired_at":"2026-12-07T00:00:00Z","lease_s":120}"#;
+    let (code, said) = paused(&endpoint, &args, "after_part#1:pause=1000", || {
+        rt.block_on(s3.put(&lock, thief.as_bytes().to_vec().into())).unwrap();
+    });
+    assert_eq!(code, Some(6), "{said}");
+    assert!(said.contains("lost the lock"), "{said}");
+    let left = rt.block_on(async { s3.get(&lock).await.unwrap().bytes().await.unwrap() });
+    assert_eq!(left.as_ref(), thief.as_bytes(), "the new holder's lock is left alone");
+}

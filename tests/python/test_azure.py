@@ -58,4 +58,52 @@ def test_sample_from_azure_to_azure_equals_the_local_run(binary, tmp_path):
         assert blobs.download_blob(f"out/{relative}").readall() == data, relative
 
     again = subprocess.run([binary, "run", *args, "--out", f"{url}/out/"], capture_output=True, text=True, env=env)
-    assert again.returncode == 2 and "already holds a completed run" in again.stderr
+    assert again.returncode == 0 and "already holds this run" in again.stderr, again.stderr
+    other = subprocess.run([binary, "run", *args, "--min-followers", "4", "--out", f"{url}/out/"],
+                           capture_output=True, text=True, env=env)
+    assert other.returncode == 2 and "already holds a completed run" in other.stderr, other.stderr
+
+
+def test_transient_faults_in_front_of_azure_are_retried_and_change_nothing(binary):
+    """The fault-injecting proxy of test_faults.py between the job and Azurite: 503s, resets
+    and stalls are retried, and the tables equal a clean run's byte for byte."""
+    import sys
+
+    from test_faults import free_port
+
+    blobs = container()
+    for path in (ROOT / "sample_data").rglob("*.parquet"):
+        blobs.upload_blob(f"in/{path.relative_to(ROOT / 'sample_data')}", path.read_bytes())
+    url = f"az://{blobs.container_name}"
+    args = ["--follows", f"{url}/in/follows/", "--interactions", f"{url}/in/interactions/",
+            "--accounts", f"{url}/in/accounts/", "--set", "storage.read_timeout_s=1",
+            "--set", "storage.connect_timeout_s=1", "--set", "storage.max_retries=15",
+            "--set", "storage.retry_timeout_s=60"]
+
+    def run(endpoint, out):
+        env = dict(os.environ, AZURE_STORAGE_USE_EMULATOR="true", AZURITE_BLOB_STORAGE_URL=endpoint)
+        return subprocess.run([binary, "run", *args, "--out", f"{url}/{out}/"], capture_output=True, text=True,
+                              env=env, timeout=300)
+
+    clean = run(URL, "clean")
+    assert clean.returncode == 0, clean.stderr[-3000:]
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, str(Path(__file__).with_name("faulty_proxy.py")), "--listen", str(port),
+                             "--upstream", URL.rsplit(":", 1)[1], "--fault-rate", "0.1", "--seed", "5",
+                             "--stall-seconds", "3"], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    try:
+        faulty = run(f"http://127.0.0.1:{port}", "faulty")
+    finally:
+        proc.kill()
+    faults = [line for line in proc.stdout.read().splitlines() if line.startswith("FAULT")]
+    assert len(faults) >= 3, faults
+    assert faulty.returncode == 0, faulty.stderr[-3000:]
+
+    def tables(out):
+        return {b.name[len(out) + 1:]: blobs.download_blob(b.name).readall()
+                for b in blobs.list_blobs(name_starts_with=f"{out}/") if b.name.endswith(".parquet")}
+
+    names = {b.name for b in blobs.list_blobs(name_starts_with="faulty/")}
+    assert "faulty/_SUCCESS" in names and "faulty/_LOCK" not in names
+    assert tables("clean") == tables("faulty")

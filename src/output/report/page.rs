@@ -47,7 +47,8 @@ async fn read_table(out: &Location, table: &str, columns: Option<&[&str]>) -> Re
     let folder = out.at(table);
     let objects = list_objects(table, &folder).await?;
     let mut batches = Vec::new();
-    for (path, size) in objects {
+    for meta in objects {
+        let (path, size) = (meta.location, meta.size);
         let name = out.display(&path);
         let parquet_error = |source| Error::Parquet { object: name.clone(), source };
         let reader = ObjectReader::new(Arc::clone(&out.store), path.clone(), size);

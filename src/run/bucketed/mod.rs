@@ -72,7 +72,10 @@ pub fn compute(
     let spill = match source {
         RowSource::Reread => None,
         RowSource::Spilled => {
-            let mut spill = Spill::create(&job.spill_dir, reporter.run_id(), count)?;
+            let (mut spill, abandoned) = Spill::create(&job.spill_dir, reporter.run_id(), count)?;
+            for dir in abandoned {
+                reporter.warn(format!("removed {}, the spill folder of a run whose process is gone", dir.display()));
+            }
             reporter.stage(
                 "spill",
                 || spill_rows(job, reporter, workers, &scans, &mut ids, &buckets, &mut spill),

@@ -76,6 +76,7 @@ pub(super) fn sweep(
         }
         let rows = gather(&mut swept, result, start as u32, tonight);
         table.push(rows)?;
+        crate::fault::point("mid_bucket");
         bar.inc(1);
         // A bucketed run is long: JSON logs say how far it got (text mode has the bar).
         reporter.event(
