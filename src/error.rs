@@ -108,6 +108,15 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// A backfill stopped at a night that failed; its exit code is that night's.
+    #[error("backfill stopped at night {date} ({done}; the same command resumes from here)")]
+    Backfill {
+        date: String,
+        done: String,
+        #[source]
+        source: Box<Error>,
+    },
+
     /// Building an output table failed; a bug, not bad input.
     #[error("internal error while {context}")]
     Internal {
@@ -158,6 +167,7 @@ impl Error {
             Error::Resource(_) | Error::Spill { .. } | Error::SpillDiskFull { .. } => ExitCode::ResourceLimit,
             Error::Locked { .. } | Error::LockLost { .. } => ExitCode::Busy,
             Error::Internal { .. } => ExitCode::Internal,
+            Error::Backfill { source, .. } => source.exit_code(),
         }
     }
 

@@ -19,6 +19,9 @@ fn main() -> ExitCode {
         Command::Run(args) => run(args),
         Command::Generate(args) => generate(args),
         Command::Validate(args) => validate(args),
+        Command::Backfill(args) => {
+            reciprocity::run::backfill::backfill(args).map(|done| eprint!("{}", done.summary())).map_err(Into::into)
+        }
         Command::Report(args) => {
             reciprocity::output::report::page::report_page(&args.out, &args.brands, args.html.as_deref())
                 .map(|page| eprintln!("wrote {page}"))

@@ -28,6 +28,22 @@ pub enum Command {
     Validate(RunArgs),
     /// Render a finished run's tables as one self-contained HTML page.
     Report(ReportArgs),
+    /// Run a range of nights in date order, as `run --date D` would each: skips nights
+    /// already complete, stops at the first failure, resumes when run again.
+    Backfill(BackfillArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BackfillArgs {
+    /// The first night (YYYY-MM-DD).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub from: String,
+    /// The last night (YYYY-MM-DD), included.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub to: String,
+    /// Every flag of `run` but --date; --overwrite recomputes nights already complete.
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
@@ -77,7 +93,7 @@ impl TableCompression {
     }
 }
 
-#[derive(Debug, Default, Args)]
+#[derive(Debug, Default, Clone, Args)]
 pub struct RunArgs {
     /// A job file (TOML); flags given here override its values.
     #[arg(long, value_name = "FILE")]
@@ -108,10 +124,14 @@ pub struct RunArgs {
     /// Accounts with fewer followers are in camp `insufficient` [default: 10].
     #[arg(long, value_name = "N")]
     pub min_followers: Option<u64>,
-    /// Only interactions at or after this instant count (RFC 3339).
+    /// Only interactions of the last LENGTH before midnight UTC of --date count, e.g. 30d
+    /// (units d, w, h); not with --window-start/--window-end.
+    #[arg(long, value_name = "LENGTH")]
+    pub window: Option<String>,
+    /// Only interactions at or after this instant count (RFC 3339; {date} and {prev_date} expand).
     #[arg(long, value_name = "RFC3339")]
     pub window_start: Option<String>,
-    /// Only interactions before this instant count (RFC 3339).
+    /// Only interactions before this instant count (RFC 3339; {date} and {prev_date} expand).
     #[arg(long, value_name = "RFC3339")]
     pub window_end: Option<String>,
     /// Extra brand ids, comma-separated, added to accounts typed `brand`.

@@ -7,11 +7,12 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDate};
+use chrono::NaiveDate;
 
 use crate::config::cli::{LogFormat, RunArgs, TableCompression};
 pub use crate::config::job_file::{AccountColumns, Columns, FollowColumns, InteractionColumns};
 use crate::config::job_file::{JobFile, ParameterSection, StorageSection};
+use crate::config::window::{self, WindowSettings};
 use crate::error::{Error, Result};
 use crate::io::lock::LockTerms;
 use crate::io::store::StorageOptions;
@@ -45,6 +46,8 @@ pub struct Job {
     pub accounts: Option<String>,
     /// The previous night's follows, for follow_changes.
     pub previous_follows: Option<String>,
+    /// Whether a previous night that is not there is an error (else a warning).
+    pub previous_required: bool,
     pub out: String,
     pub columns: Columns,
     pub params: Params,
@@ -128,13 +131,14 @@ impl Job {
             )));
         }
 
-        let params = params(args, file.parameters)?;
+        let params = params(args, file.parameters, run_date)?;
         let storage = storage(file.storage)?;
         let job = Job {
             follows: expand(follows)?,
             interactions: args.interactions.clone().or(file.input.interactions).map(expand).transpose()?,
             accounts: args.accounts.clone().or(file.input.accounts).map(expand).transpose()?,
             previous_follows: args.previous_follows.clone().or(file.input.previous_follows).map(expand).transpose()?,
+            previous_required: file.input.previous_required.unwrap_or(false),
             out: expand(out)?,
             columns: file.columns,
             params,
@@ -192,17 +196,23 @@ impl Job {
 }
 
 /// The metric parameters: flags, then the job file, then the contract's defaults.
-fn params(args: &RunArgs, p: ParameterSection) -> Result<Params> {
-    let window_start = args.window_start.clone().or(p.window_start.map(value_text));
-    let window_end = args.window_end.clone().or(p.window_end.map(value_text));
+fn params(args: &RunArgs, p: ParameterSection, run_date: NaiveDate) -> Result<Params> {
+    let flags = WindowSettings {
+        relative: args.window.clone(),
+        start: args.window_start.clone(),
+        end: args.window_end.clone(),
+    };
+    let file =
+        WindowSettings { relative: p.window, start: p.window_start.map(value_text), end: p.window_end.map(value_text) };
+    let (window_start_ns, window_end_ns) = window::resolve(flags, file, run_date)?;
     let brands =
         if args.brands.is_empty() { p.brands.into_iter().map(value_text).collect() } else { args.brands.clone() };
     Ok(Params {
         min_followers: args.min_followers.or(p.min_followers).unwrap_or(10),
         follows_back_all_rate: p.follows_back_all_rate.unwrap_or(0.9),
         selective_rate: p.selective_rate.unwrap_or(0.1),
-        window_start_ns: window_start.as_deref().map(|s| parse_instant("window_start", s)).transpose()?,
-        window_end_ns: window_end.as_deref().map(|s| parse_instant("window_end", s)).transpose()?,
+        window_start_ns,
+        window_end_ns,
         brands: brands.iter().map(|b| parse_brand_id(b)).collect::<Result<_>>()?,
         reach_2hop_estimate: match args.reach_2hop.clone().or(p.reach_2hop).as_deref() {
             None | Some("exact") => false,
@@ -253,7 +263,8 @@ fn apply_set(table: &mut toml::Table, assignment: &str) -> Result<()> {
     Ok(())
 }
 
-fn expand_dates(url: &str, date: NaiveDate) -> Result<String> {
+/// `{date}` and `{prev_date}` in `text` as YYYY-MM-DD.
+pub(crate) fn expand_dates(url: &str, date: NaiveDate) -> Result<String> {
     let prev = date.pred_opt().ok_or_else(|| Error::Config("run date out of range".into()))?;
     Ok(url
         .replace("{date}", &date.format("%Y-%m-%d").to_string())
@@ -265,14 +276,6 @@ fn value_text(value: toml::Value) -> String {
         toml::Value::String(s) => s,
         other => other.to_string(),
     }
-}
-
-fn parse_instant(name: &str, text: &str) -> Result<i64> {
-    let instant = DateTime::parse_from_rfc3339(text.trim())
-        .map_err(|e| Error::Config(format!("{name} '{text}' is not an RFC 3339 instant: {e}")))?;
-    instant
-        .timestamp_nanos_opt()
-        .ok_or_else(|| Error::Config(format!("{name} '{text}' is outside the representable range")))
 }
 
 fn parse_brand_id(text: &str) -> Result<i128> {

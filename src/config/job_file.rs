@@ -25,6 +25,7 @@ pub(super) struct InputSection {
     pub(super) interactions: Option<String>,
     pub(super) accounts: Option<String>,
     pub(super) previous_follows: Option<String>,
+    pub(super) previous_required: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -42,6 +43,7 @@ pub(super) struct ParameterSection {
     pub(super) min_followers: Option<u64>,
     pub(super) follows_back_all_rate: Option<f64>,
     pub(super) selective_rate: Option<f64>,
+    pub(super) window: Option<String>,
     pub(super) window_start: Option<toml::Value>,
     pub(super) window_end: Option<toml::Value>,
     pub(super) brands: Vec<toml::Value>,

@@ -7,3 +7,4 @@ pub mod cli;
 pub mod job;
 mod job_file;
 pub mod size;
+pub mod window;

@@ -30,6 +30,9 @@ pub struct Scans {
     pub interactions: Option<ScannedDataset>,
     pub accounts: Option<ScannedDataset>,
     pub previous_follows: Option<ScannedDataset>,
+    /// The previous night's URL when it was asked for, not required, and has no objects
+    /// (the first night, a gap): the run goes on without comparing nights.
+    pub missing_previous: Option<String>,
     pub id_type: IdType,
 }
 
@@ -92,6 +95,8 @@ pub struct InputSpec<'a> {
     pub interactions: Option<&'a str>,
     pub accounts: Option<&'a str>,
     pub previous_follows: Option<&'a str>,
+    /// Whether a previous night with no objects is an error (else it is left out).
+    pub previous_required: bool,
     /// follower_id, followee_id, created_at.
     pub follow_columns: [&'a str; 3],
     /// actor_id, target_id, created_at.
@@ -137,14 +142,16 @@ pub async fn scan_inputs(spec: &InputSpec<'_>, concurrency: usize) -> Result<Sca
             Some(scan_dataset(ACCOUNTS, url, wanted, spec.storage, concurrency).await?)
         }
     };
-    let previous_follows = match spec.previous_follows {
-        None => None,
+    let (mut previous_follows, mut missing_previous) = (None, None);
+    if let Some(url) = spec.previous_follows {
         // Only the ids matter for the comparison: created_at is not read.
-        Some(url) => {
-            let ids_only = follow_columns[..2].to_vec();
-            Some(scan_dataset(PREVIOUS_FOLLOWS, url, ids_only, spec.storage, concurrency).await?)
+        let ids_only = follow_columns[..2].to_vec();
+        match scan_dataset(PREVIOUS_FOLLOWS, url, ids_only, spec.storage, concurrency).await {
+            Ok(scanned) => previous_follows = Some(scanned),
+            Err(Error::EmptyDataset { url, .. }) if !spec.previous_required => missing_previous = Some(url),
+            Err(e) => return Err(e),
         }
-    };
+    }
     let id_type = follows.id_type.expect("follows has rows, so an object with id columns");
     for other in interactions.iter().chain(&accounts).chain(&previous_follows) {
         if let Some(t) = other.id_type.filter(|&t| t != id_type) {
@@ -159,7 +166,7 @@ pub async fn scan_inputs(spec: &InputSpec<'_>, concurrency: usize) -> Result<Sca
             ));
         }
     }
-    Ok(Scans { follows, interactions, accounts, previous_follows, id_type })
+    Ok(Scans { follows, interactions, accounts, previous_follows, missing_previous, id_type })
 }
 
 /// Decoded inputs, ready for cleaning.

@@ -92,6 +92,16 @@ impl Existing {
     }
 }
 
+/// Whether OUT holds a completed run.
+pub async fn is_complete(out: &Location) -> Result<bool> {
+    let success = out.child(SUCCESS);
+    match out.store.head(&success).await {
+        Ok(_) => Ok(true),
+        Err(object_store::Error::NotFound { .. }) => Ok(false),
+        Err(e) => Err(Error::storage(out.display(&success), "head", e)),
+    }
+}
+
 /// Removes the `_SUCCESS` of an earlier run, so readers stop trusting OUT before it changes.
 pub async fn unmark_success(out: &Location) -> Result<()> {
     out.delete(&out.child(SUCCESS)).await

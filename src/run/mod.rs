@@ -15,6 +15,7 @@
 //! runs the same kernels (`compute/bucket.rs`) and hands the same [`Computed`] to publish, so
 //! their tables are byte-identical.
 
+pub mod backfill;
 pub mod bucketed;
 pub mod external;
 pub mod in_memory;

@@ -18,6 +18,7 @@ pub fn input_spec(job: &Job) -> InputSpec<'_> {
         interactions: job.interactions.as_deref(),
         accounts: job.accounts.as_deref(),
         previous_follows: job.previous_follows.as_deref(),
+        previous_required: job.previous_required,
         follow_columns: [&c.follows.follower_id, &c.follows.followee_id, &c.follows.created_at],
         interaction_columns: [&c.interactions.actor_id, &c.interactions.target_id, &c.interactions.created_at],
         // Timestamps are read only when a window needs them.
@@ -29,11 +30,18 @@ pub fn input_spec(job: &Job) -> InputSpec<'_> {
 
 /// Lists the inputs and checks their footers and schemas.
 pub fn scan(job: &Job, reporter: &Reporter, workers: &Workers) -> Result<Scans> {
-    reporter.stage(
+    let scans = reporter.stage(
         "scan",
         || workers.runtime.block_on(scan_inputs(&input_spec(job), workers.concurrency)),
         |s| json!({ "objects": s.all().map(|d| d.objects.len()).sum::<usize>(), "rows": s.all().map(|d| d.rows()).sum::<u64>() }),
-    )
+    )?;
+    if let Some(url) = &scans.missing_previous {
+        reporter.warn(format!(
+            "no previous night at {url} (the first night, or a gap): follow_changes is not written; \
+             set input.previous_required = true to make this an error"
+        ));
+    }
+    Ok(scans)
 }
 
 /// Rows of each input, from the footers: what the memory plan is made from.

@@ -10,6 +10,7 @@ mod docs;
 mod external;
 mod follow_changes;
 mod metrics_tiny;
+mod nights;
 mod oracle_properties;
 mod realdata;
 mod reliability;

@@ -1,0 +1,189 @@
+//! A year of nights: relative windows, the previous night by date, and `backfill` over the
+//! sample's seven nights (sample_data/nights/, jobs/sample_nights.toml).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const NIGHTS: [&str; 7] =
+    ["2026-11-22", "2026-11-23", "2026-11-24", "2026-11-25", "2026-11-26", "2026-11-27", "2026-11-28"];
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_reciprocity"));
+    c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    c
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Every table object under OUT, by relative path.
+fn tables(out: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut found = BTreeMap::new();
+    for table in reciprocity::TABLES {
+        for entry in std::fs::read_dir(out.join(table)).into_iter().flatten() {
+            let path = entry.unwrap().path();
+            found.insert(
+                format!("{table}/{}", path.file_name().unwrap().to_string_lossy()),
+                std::fs::read(&path).unwrap(),
+            );
+        }
+    }
+    found
+}
+
+/// jobs/sample_nights.toml with its nights under `root` and its output under `out`.
+fn nights_job(dir: &Path, root: &Path, out: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("jobs/sample_nights.toml")).unwrap();
+    let text = text
+        .replace("sample_data/nights", &root.to_string_lossy())
+        .replace("out/sample_nights", &out.to_string_lossy());
+    std::fs::create_dir_all(dir).unwrap();
+    let job = dir.join("nights.toml");
+    std::fs::write(&job, text).unwrap();
+    job
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_relative_window_equals_its_absolute_bounds_and_both_at_once_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = ["run", "--follows", "sample_data/follows", "--interactions", "sample_data/interactions"];
+    // The sample's interactions run into late November 2025: a 10-day window drops some.
+    let relative = dir.path().join("relative");
+    let o =
+        bin().args(base).args(["--window", "10d", "--date", "2025-11-20", "--out"]).arg(&relative).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let absolute = dir.path().join("absolute");
+    let o = bin()
+        .args(base)
+        .args(["--window-start", "2025-11-10T00:00:00Z", "--window-end", "{date}T00:00:00Z", "--date", "2025-11-20"])
+        .arg("--out")
+        .arg(&absolute)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(tables(&relative), tables(&absolute));
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(relative.join("_manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["parameters"]["window_start"], "2025-11-10T00:00:00Z");
+    assert!(manifest["rejected"]["outside_window"].as_u64().unwrap() > 0, "the window dropped something");
+
+    let o = bin()
+        .args(base)
+        .args(["--window", "10d", "--window-end", "2025-11-20T00:00:00Z", "--out"])
+        .arg(dir.path().join("x"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("use one or the other"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_first_night_without_a_previous_one_warns_unless_the_previous_night_is_required() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data/nights");
+    let out = dir.path().join("out");
+    let job = nights_job(dir.path(), &root, &out);
+    let o = bin().args(["run", "--job"]).arg(&job).args(["--date", "2026-11-22"]).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no previous night at") && stderr(&o).contains("dt=2026-11-21"), "{}", stderr(&o));
+    let night = out.join("dt=2026-11-22");
+    assert!(night.join("_SUCCESS").exists() && !night.join("follow_changes").exists());
+    let manifest = std::fs::read_to_string(night.join("_manifest.json")).unwrap();
+    assert!(manifest.contains("no previous night"), "the warning is in the manifest");
+
+    let o = bin()
+        .args(["run", "--job"])
+        .arg(&job)
+        .args(["--date", "2026-11-22", "--set", "input.previous_required=true", "--overwrite"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("previous_follows") && stderr(&o).contains("dt=2026-11-21"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_backfill_stops_at_a_failing_night_resumes_where_it_stopped_and_equals_separate_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("nights");
+    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data/nights"), &root);
+    let (out, separate) = (dir.path().join("out"), dir.path().join("separate"));
+    let job = nights_job(dir.path(), &root, &out);
+    let separate_job = nights_job(&dir.path().join("separate-job"), &root, &separate);
+
+    // Night 25 is broken: the backfill stops there with its exit code, 22-24 done.
+    let follows = root.join("dt=2026-11-25/follows");
+    let object = std::fs::read_dir(&follows).unwrap().next().unwrap().unwrap().path();
+    let good = std::fs::read(&object).unwrap();
+    std::fs::write(&object, b"not parquet").unwrap();
+    let backfill = |extra: &[&str]| {
+        bin()
+            .args(["backfill", "--job"])
+            .arg(&job)
+            .args(["--from", NIGHTS[0], "--to", NIGHTS[6]])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let o = backfill(&[]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let said = stderr(&o);
+    assert!(said.contains("backfill stopped at night 2026-11-25 (3 night(s) done, 2026-11-22 to 2026-11-24"), "{said}");
+    assert!(said.contains("night 2026-11-24: done"), "{said}");
+    for (i, night) in NIGHTS.iter().enumerate() {
+        assert_eq!(out.join(format!("dt={night}/_SUCCESS")).exists(), i < 3, "{night}");
+    }
+
+    // Fixed, the same command resumes: 22-24 skipped, 25-28 run.
+    std::fs::write(&object, good).unwrap();
+    let o = backfill(&[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let said = stderr(&o);
+    assert!(
+        said.contains("night 2026-11-23: already complete, skipped") && said.contains("night 2026-11-28: done"),
+        "{said}"
+    );
+    assert!(said.contains("7 nights, 4 run, 3 already complete"), "{said}");
+
+    // Seven separate runs give the same tables, night by night.
+    for night in NIGHTS {
+        let o = bin().args(["run", "--job"]).arg(&separate_job).args(["--date", night]).output().unwrap();
+        assert!(o.status.success(), "{night}: {}", stderr(&o));
+        let (a, b) = (tables(&out.join(format!("dt={night}"))), tables(&separate.join(format!("dt={night}"))));
+        assert_eq!(a, b, "{night}");
+        assert_eq!(
+            a.keys().any(|k| k.starts_with("follow_changes/")),
+            night != NIGHTS[0],
+            "{night} compares with the night before"
+        );
+    }
+
+    // --overwrite recomputes every night, to the same bytes.
+    let before = tables(&out.join("dt=2026-11-26"));
+    let o = backfill(&["--overwrite"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("7 nights, 7 run, 0 already complete"), "{}", stderr(&o));
+    assert_eq!(tables(&out.join("dt=2026-11-26")), before);
+
+    let o = bin()
+        .args(["backfill", "--job"])
+        .arg(&job)
+        .args(["--from", "2026-11-22", "--to", "2026-11-28", "--date", "2026-11-22"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "--date is not a backfill flag: {}", stderr(&o));
+}
