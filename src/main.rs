@@ -19,6 +19,13 @@ fn main() -> ExitCode {
         Command::Run(args) => run(args),
         Command::Generate(args) => generate(args),
         Command::Validate(args) => validate(args),
+        Command::History(args) => reciprocity::run::history::history(args)
+            .map(|done| {
+                if args.log_format == LogFormat::Text {
+                    eprint!("{}", done.summary)
+                }
+            })
+            .map_err(Into::into),
         Command::Backfill(args) => {
             reciprocity::run::backfill::backfill(args).map(|done| eprint!("{}", done.summary())).map_err(Into::into)
         }

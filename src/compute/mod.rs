@@ -6,6 +6,7 @@
 
 pub mod account_metrics;
 pub mod accounts;
+pub mod brand_growth;
 pub mod brands;
 pub mod bucket;
 pub mod buckets;
@@ -26,6 +27,7 @@ pub mod reach;
 pub mod routing;
 pub mod sorted_lists;
 pub mod stats;
+pub mod survival;
 pub mod universe;
 
 /// Marks a null timestamp (an instant in 1677 that real data does not hold).

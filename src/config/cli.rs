@@ -31,6 +31,30 @@ pub enum Command {
     /// Run a range of nights in date order, as `run --date D` would each: skips nights
     /// already complete, stops at the first failure, resumes when run again.
     Backfill(BackfillArgs),
+    /// Put the completed nights under ROOT (dt=YYYY-MM-DD/ outputs) together: population and
+    /// brand histories, brand growth, tie survival, and whether following back pays.
+    History(HistoryArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HistoryArgs {
+    /// The folder holding the nights' dt=YYYY-MM-DD/ outputs (a URL or a path).
+    pub root: String,
+    /// The first night to read (YYYY-MM-DD; default: the first there is).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub from: Option<String>,
+    /// The last night to read (YYYY-MM-DD; default: the last there is).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub to: Option<String>,
+    /// Where the history's tables go.
+    #[arg(long, value_name = "URL")]
+    pub out: String,
+    /// Replace a completed history at --out.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Text (a summary) or JSON lines on stderr.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 }
 
 #[derive(Debug, Args)]
@@ -41,6 +65,10 @@ pub struct BackfillArgs {
     /// The last night (YYYY-MM-DD), included.
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub to: String,
+    /// Then run `history` over the range's nights (the output's dt={date}/ folders) into URL,
+    /// replacing what it held.
+    #[arg(long, value_name = "URL")]
+    pub history: Option<String>,
     /// Every flag of `run` but --date; --overwrite recomputes nights already complete.
     #[command(flatten)]
     pub run: RunArgs,

@@ -38,6 +38,17 @@ pub struct LockTerms {
     pub stale_without_lease: Duration,
 }
 
+impl Default for LockTerms {
+    /// A 2-minute lease renewed every 30 s; a lock without a lease is stale after 6 hours.
+    fn default() -> Self {
+        LockTerms {
+            lease: Duration::from_secs(120),
+            renew_every: Duration::from_secs(30),
+            stale_without_lease: Duration::from_secs(6 * 3600),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Holder {
     run_id: String,

@@ -15,6 +15,7 @@ pub mod process;
 pub mod spill;
 pub mod store;
 pub mod stream;
+pub mod table_reader;
 pub mod write;
 
 /// A runtime for storage I/O and Parquet decoding, with `threads` workers.

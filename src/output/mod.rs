@@ -10,6 +10,7 @@
 pub mod account_parts;
 pub mod computed;
 pub mod folder;
+pub mod history_tables;
 pub mod manifest;
 pub mod progress;
 pub mod publish;

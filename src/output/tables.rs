@@ -26,7 +26,7 @@ pub const FOLLOW_CHANGES: &str = "follow_changes";
 
 /// Columns added one at a time, with the contract's types.
 #[derive(Default)]
-struct TableBuilder {
+pub(crate) struct TableBuilder {
     fields: Vec<Field>,
     columns: Vec<ArrayRef>,
 }
@@ -36,33 +36,33 @@ fn as_i64(v: u64) -> i64 {
 }
 
 impl TableBuilder {
-    fn column(mut self, name: &str, array: ArrayRef, nullable: bool) -> Self {
+    pub(crate) fn column(mut self, name: &str, array: ArrayRef, nullable: bool) -> Self {
         self.fields.push(Field::new(name, array.data_type().clone(), nullable));
         self.columns.push(array);
         self
     }
 
-    fn ids(self, name: &str, id_type: IdType, keys: &[u64]) -> Self {
+    pub(crate) fn ids(self, name: &str, id_type: IdType, keys: &[u64]) -> Self {
         self.column(name, id_type.array_of(keys), false)
     }
 
-    fn counts(self, name: &str, values: impl Iterator<Item = u64>) -> Self {
+    pub(crate) fn counts(self, name: &str, values: impl Iterator<Item = u64>) -> Self {
         self.column(name, Arc::new(Int64Array::from_iter_values(values.map(as_i64))), false)
     }
 
-    fn optional_counts(self, name: &str, values: impl Iterator<Item = Option<u64>>) -> Self {
+    pub(crate) fn optional_counts(self, name: &str, values: impl Iterator<Item = Option<u64>>) -> Self {
         self.column(name, Arc::new(values.map(|v| v.map(as_i64)).collect::<Int64Array>()), true)
     }
 
-    fn ratios(self, name: &str, values: impl Iterator<Item = Option<f64>>) -> Self {
+    pub(crate) fn ratios(self, name: &str, values: impl Iterator<Item = Option<f64>>) -> Self {
         self.column(name, Arc::new(values.collect::<Float64Array>()), true)
     }
 
-    fn strings<'a>(self, name: &str, values: impl Iterator<Item = Option<&'a str>>, nullable: bool) -> Self {
+    pub(crate) fn strings<'a>(self, name: &str, values: impl Iterator<Item = Option<&'a str>>, nullable: bool) -> Self {
         self.column(name, Arc::new(values.collect::<StringArray>()), nullable)
     }
 
-    fn build(self, table: &str) -> Result<RecordBatch> {
+    pub(crate) fn build(self, table: &str) -> Result<RecordBatch> {
         RecordBatch::try_new(Arc::new(Schema::new(self.fields)), self.columns)
             .map_err(|e| Error::internal(format!("building table {table}"), e))
     }

@@ -12,7 +12,7 @@ use std::time::Instant;
 use chrono::NaiveDate;
 use serde_json::json;
 
-use crate::config::cli::{BackfillArgs, LogFormat};
+use crate::config::cli::{BackfillArgs, HistoryArgs, LogFormat};
 use crate::config::job::Job;
 use crate::error::{Error, Result};
 use crate::io::store;
@@ -36,6 +36,8 @@ pub enum Night {
 pub struct Backfilled {
     pub nights: Vec<(NaiveDate, Night)>,
     pub seconds: f64,
+    /// The summary of the history run over the range, with --history.
+    pub history: Option<String>,
 }
 
 /// The nights `from..=to`.
@@ -64,6 +66,7 @@ pub fn backfill(args: &BackfillArgs) -> Result<Backfilled> {
     let dates = nights(&args.from, &args.to)?;
     let runtime = crate::io::runtime(1).map_err(|e| Error::internal("starting the I/O runtime", e))?;
     let mut done: Vec<(NaiveDate, Night)> = Vec::with_capacity(dates.len());
+    let mut last_job = None;
     for date in dates {
         let night_started = Instant::now();
         let mut night_args = args.run.clone();
@@ -80,8 +83,31 @@ pub fn backfill(args: &BackfillArgs) -> Result<Backfilled> {
         };
         say_night(&reporter, date, &night, night_started.elapsed().as_secs_f64(), &job.out);
         done.push((date, night));
+        last_job = Some(job);
     }
-    Ok(Backfilled { nights: done, seconds: started.elapsed().as_secs_f64() })
+    let history = match (&args.history, last_job) {
+        (Some(url), Some(job)) => Some(history_of_range(url, &job, &done)?),
+        _ => None,
+    };
+    Ok(Backfilled { nights: done, seconds: started.elapsed().as_secs_f64(), history })
+}
+
+/// `history` over the backfilled range: ROOT is the nights' output URL up to `dt=<date>`.
+fn history_of_range(url: &str, job: &Job, done: &[(NaiveDate, Night)]) -> Result<String> {
+    let last = done.last().expect("a night").0;
+    let root = job.out.find(&format!("dt={last}")).map(|at| job.out[..at].trim_end_matches('/').to_string());
+    let root = root.ok_or_else(|| {
+        Error::Config(format!("--history needs the nights' output to be .../dt={{date}}/, not {}", job.out))
+    })?;
+    let history = HistoryArgs {
+        root,
+        from: done.first().map(|n| n.0.to_string()),
+        to: Some(last.to_string()),
+        out: url.to_string(),
+        overwrite: true,
+        log_format: job.log_format,
+    };
+    Ok(crate::run::history::history(&history)?.summary)
 }
 
 fn say_night(reporter: &Reporter, date: NaiveDate, night: &Night, seconds: f64, out: &str) {
@@ -117,12 +143,13 @@ impl Backfilled {
             (Some(first), Some(last)) => format!("{first} to {last}"),
             _ => String::new(),
         };
-        format!(
+        let line = format!(
             "backfill {range}: {} nights, {ran} run, {} already complete, in {:.1}s\n",
             self.nights.len(),
             self.nights.len() - ran,
             self.seconds
-        )
+        );
+        line + self.history.as_deref().unwrap_or_default()
     }
 }
 

@@ -18,6 +18,7 @@
 pub mod backfill;
 pub mod bucketed;
 pub mod external;
+pub mod history;
 pub mod in_memory;
 pub mod params;
 pub mod plan;

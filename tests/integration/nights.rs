@@ -187,3 +187,98 @@ fn a_backfill_stops_at_a_failing_night_resumes_where_it_stopped_and_equals_separ
         .unwrap();
     assert_eq!(o.status.code(), Some(2), "--date is not a backfill flag: {}", stderr(&o));
 }
+
+/// The sample's seven nights, backfilled into `out`.
+fn backfilled(dir: &Path) -> PathBuf {
+    let out = dir.join("nightly");
+    let job = nights_job(&dir.join("job"), &Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data/nights"), &out);
+    let o =
+        bin().args(["backfill", "--job"]).arg(&job).args(["--from", NIGHTS[0], "--to", NIGHTS[6]]).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    out
+}
+
+#[test]
+fn history_puts_the_nights_together_and_its_figures_are_each_nights_own() {
+    use crate::common::read_table;
+    let dir = tempfile::tempdir().unwrap();
+    let root = backfilled(dir.path());
+    let out = dir.path().join("history");
+    let history =
+        |extra: &[&str]| bin().args(["history"]).arg(&root).arg("--out").arg(&out).args(extra).output().unwrap();
+    let o = history(&[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let said = stderr(&o);
+    assert!(said.contains("7 nights, 2026-11-22 to 2026-11-28"), "{said}");
+    assert!(said.contains("brands") && said.contains("quartile"), "{said}");
+    assert!(out.join("_SUCCESS").exists() && !out.join("_LOCK").exists());
+
+    // population_history: one row per night, each night's population_summary with its date.
+    let population = read_table(&out, "population_history");
+    assert_eq!(population.len(), 7);
+    for (row, night) in population.iter().zip(NIGHTS) {
+        let date = chrono::NaiveDate::parse_from_str(night, "%Y-%m-%d").unwrap();
+        let epoch_days = (date - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()).num_days();
+        assert_eq!(row["date"].int(), Some(epoch_days));
+        let mut own = read_table(&root.join(format!("dt={night}")), "population_summary").remove(0);
+        own.insert("date".into(), row["date"].clone());
+        assert_eq!(row, &own, "{night}");
+    }
+
+    // brand_history and brand_growth against the nights' brand_audience.
+    let first = read_table(&root.join("dt=2026-11-22"), "brand_audience");
+    let last = read_table(&root.join("dt=2026-11-28"), "brand_audience");
+    let history_rows = read_table(&out, "brand_history");
+    assert_eq!(
+        history_rows.len(),
+        (0..7).map(|i| read_table(&root.join(format!("dt={}", NIGHTS[i])), "brand_audience").len()).sum::<usize>()
+    );
+    let keys: Vec<(i64, i64)> =
+        history_rows.iter().map(|r| (r["account_id"].int().unwrap(), r["date"].int().unwrap())).collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted, "sorted by account_id, then date");
+    let growth = read_table(&out, "brand_growth");
+    assert!(!growth.is_empty());
+    for g in &growth {
+        let id = g["account_id"].int();
+        let on = |rows: &[crate::common::Row]| {
+            rows.iter().find(|r| r["account_id"].int() == id).unwrap()["followers"].int().unwrap()
+        };
+        let (f0, f1) = (on(&first), on(&last));
+        assert_eq!((g["followers_first"].int(), g["followers_last"].int()), (Some(f0), Some(f1)));
+        assert!((g["growth"].float().unwrap() - (f1 - f0) as f64 / f0 as f64).abs() < 1e-12);
+    }
+    assert!(read_table(&out, "tie_survival").is_empty(), "no night has tie_decay yet");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("_manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["findings"]["brands"].as_u64().unwrap() as usize, growth.len());
+    assert_eq!(manifest["nights"].as_array().unwrap().len(), 7);
+
+    // The same history again is a no-op; a night without _SUCCESS is skipped, a gap warned.
+    let o = history(&[]);
+    assert!(o.status.success() && stderr(&o).contains("already holds this history"), "{}", stderr(&o));
+    let via_backfill = dir.path().join("via-backfill");
+    let job =
+        nights_job(&dir.path().join("job"), &Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data/nights"), &root);
+    let o = bin()
+        .args(["backfill", "--job"])
+        .arg(&job)
+        .args(["--from", NIGHTS[0], "--to", NIGHTS[6], "--history"])
+        .arg(&via_backfill)
+        .output()
+        .unwrap();
+    assert!(o.status.success() && stderr(&o).contains("7 nights, 0 run, 7 already complete"), "{}", stderr(&o));
+    for table in ["population_history", "brand_history", "brand_growth", "tie_survival"] {
+        assert_eq!(read_table(&via_backfill, table), read_table(&out, table), "backfill --history: {table}");
+    }
+    std::fs::remove_file(root.join("dt=2026-11-25/_SUCCESS")).unwrap();
+    let o = history(&["--from", "2026-11-23", "--to", "2026-11-27", "--overwrite"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let said = stderr(&o);
+    assert!(
+        said.contains("skipping night 2026-11-25") && said.contains("a gap between nights 2026-11-24 and 2026-11-26"),
+        "{said}"
+    );
+    assert_eq!(read_table(&out, "population_history").len(), 4, "23, 24, 26 and 27");
+}

@@ -1,16 +1,11 @@
 //! Reading a finished run's tables back for the report, and writing the report file.
 
-use std::sync::Arc;
-
 use arrow_array::RecordBatch;
-use futures::TryStreamExt;
 use object_store::{ObjectStoreExt, PutPayload};
-use parquet::arrow::{ParquetRecordBatchStreamBuilder, ProjectionMask};
 
 use crate::error::{Error, Result};
-use crate::io::dataset::list_objects;
-use crate::io::object_reader::ObjectReader;
 use crate::io::store::{self, Location, StorageOptions};
+use crate::io::table_reader::read_table;
 use crate::output::folder::{REPORT, SUCCESS};
 use crate::output::report::data::Tables;
 use crate::output::report::{render, BrandSelection};
@@ -41,29 +36,6 @@ pub async fn read_tables(out: &Location) -> Result<Tables> {
         brand_audience: read_table(out, tables::BRAND_AUDIENCE, None).await?,
         follow_changes: Vec::new(),
     })
-}
-
-async fn read_table(out: &Location, table: &str, columns: Option<&[&str]>) -> Result<Vec<RecordBatch>> {
-    let folder = out.at(table);
-    let objects = list_objects(table, &folder).await?;
-    let mut batches = Vec::new();
-    for meta in objects {
-        let (path, size) = (meta.location, meta.size);
-        let name = out.display(&path);
-        let parquet_error = |source| Error::Parquet { object: name.clone(), source };
-        let reader = ObjectReader::new(Arc::clone(&out.store), path.clone(), size);
-        let mut builder = ParquetRecordBatchStreamBuilder::new(reader).await.map_err(parquet_error)?;
-        if let Some(columns) = columns {
-            let schema = builder.schema().clone();
-            let indices: Vec<usize> = columns.iter().filter_map(|c| schema.index_of(c).ok()).collect();
-            let mask = ProjectionMask::roots(builder.parquet_schema(), indices);
-            builder = builder.with_projection(mask);
-        }
-        let read: Vec<RecordBatch> =
-            builder.build().map_err(parquet_error)?.try_collect().await.map_err(parquet_error)?;
-        batches.extend(read);
-    }
-    Ok(batches)
 }
 
 /// Writes the report page to a URL (a file path, or any store).

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Float64Type, Int64Type};
+use arrow_array::types::{Date32Type, Float64Type, Int64Type};
 use arrow_array::{Array, ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
 use arrow_schema::DataType;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -162,6 +162,9 @@ pub fn read_table(out: &Path, table: &str) -> Vec<Row> {
                     let valid = column.is_valid(i);
                     let cell = match field.data_type() {
                         DataType::Int64 => Cell::Int(valid.then(|| column.as_primitive::<Int64Type>().value(i))),
+                        DataType::Date32 => {
+                            Cell::Int(valid.then(|| column.as_primitive::<Date32Type>().value(i).into()))
+                        }
                         DataType::Float64 => Cell::Float(valid.then(|| column.as_primitive::<Float64Type>().value(i))),
                         DataType::Utf8 => Cell::Str(valid.then(|| column.as_string::<i32>().value(i).to_string())),
                         DataType::Boolean => Cell::Bool(valid.then(|| column.as_boolean().value(i))),
