@@ -2,12 +2,10 @@
 //! whether computed in memory or in K buckets (spilled to disk or read again from the inputs),
 //! and a memory limit below the in-memory estimate switches to buckets by itself.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Output};
 
-const TABLES: [&str; 5] =
-    ["account_metrics", "population_summary", "reciprocity_by_followers", "brand_audience", "follow_changes"];
+use crate::common::table_bytes;
 
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_reciprocity"));
@@ -20,19 +18,6 @@ fn stderr(o: &Output) -> String {
 }
 
 /// Every table's objects, by table and name, with their bytes.
-fn table_bytes(out: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut all = BTreeMap::new();
-    for table in TABLES {
-        let Ok(dir) = std::fs::read_dir(out.join(table)) else { continue };
-        for entry in dir {
-            let path = entry.unwrap().path();
-            let name = format!("{table}/{}", path.file_name().unwrap().to_string_lossy());
-            all.insert(name, std::fs::read(path).unwrap());
-        }
-    }
-    all
-}
-
 fn manifest(out: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(out.join("_manifest.json")).unwrap()).unwrap()
 }

@@ -5,9 +5,10 @@
 //! the same command started at once succeeds with the tables of an uninterrupted run, byte
 //! for byte, and leaves neither a lock nor a spill folder behind.
 
-use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
+
+use crate::common::table_bytes;
 use std::process::{Command, Output, Stdio};
 
 fn bin() -> Command {
@@ -46,21 +47,6 @@ fn run(args: &[String], fault: Option<&str>) -> Output {
     c.output().unwrap()
 }
 
-/// Every object under OUT's table folders, by relative path.
-fn tables(out: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut found = BTreeMap::new();
-    for table in reciprocity::TABLES {
-        for entry in std::fs::read_dir(out.join(table)).into_iter().flatten() {
-            let path = entry.unwrap().path();
-            found.insert(
-                format!("{table}/{}", path.file_name().unwrap().to_string_lossy()),
-                std::fs::read(&path).unwrap(),
-            );
-        }
-    }
-    found
-}
-
 fn spill_folders(spill: &Path) -> Vec<String> {
     std::fs::read_dir(spill)
         .map(|d| d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect())
@@ -74,7 +60,7 @@ fn a_crash_at_every_fault_point_then_an_immediate_rerun_ends_with_the_uninterrup
     std::fs::create_dir_all(&spill).unwrap();
     let clean = dir.path().join("clean");
     assert!(run(&args(&sample(), &clean, &spill, false), None).status.success());
-    let want = tables(&clean);
+    let want = table_bytes(&clean);
     assert!(want.keys().any(|k| k.starts_with("follow_changes/")), "every table is covered");
 
     let common = ["after_scan", "lock_renewal", "after_part#1", "after_part#3", "after_manifest", "before_success"];
@@ -108,7 +94,7 @@ fn a_crash_at_every_fault_point_then_an_immediate_rerun_ends_with_the_uninterrup
                 assert!(stderr(&rerun).contains("is gone"), "{point}: the dead run's lock is taken over at once");
             }
             assert!(out.join("_SUCCESS").exists() && !out.join("_LOCK").exists(), "{point}");
-            assert_eq!(tables(&out), want, "{point} (bucketed {bucketed}): the tables of an uninterrupted run");
+            assert_eq!(table_bytes(&out), want, "{point} (bucketed {bucketed}): the tables of an uninterrupted run");
             assert_eq!(spill_folders(&spill), Vec::<String>::new(), "{point}: no spill folder is left behind");
         }
     }
@@ -192,7 +178,7 @@ fn a_run_that_loses_its_lock_writes_nothing_more_and_exits_6() {
     assert!(text.contains("lost the lock") && text.contains("another run took the lock over"), "{text}");
     assert!(!out.join("_SUCCESS").exists() && !out.join("_manifest.json").exists(), "nothing written after the loss");
     assert_eq!(std::fs::read_to_string(out.join("_LOCK")).unwrap(), thief, "the new holder's lock is left alone");
-    assert_eq!(tables(&out).len(), 1, "only the part written before the loss");
+    assert_eq!(table_bytes(&out).len(), 1, "only the part written before the loss");
 }
 
 #[test]
@@ -232,7 +218,7 @@ fn a_full_spill_disk_fails_with_exit_5_removes_the_spill_and_publishes_nothing()
     assert!(stderr(&o).contains("the spill disk is full"), "{}", stderr(&o));
     assert!(stderr(&o).contains("--rescan"), "says what to do: {}", stderr(&o));
     assert_eq!(spill_folders(&spill), Vec::<String>::new());
-    assert!(!out.join("_SUCCESS").exists() && !out.join("_LOCK").exists() && tables(&out).is_empty());
+    assert!(!out.join("_SUCCESS").exists() && !out.join("_LOCK").exists() && table_bytes(&out).is_empty());
 }
 
 #[test]

@@ -1,8 +1,9 @@
 //! A year of nights: relative windows, the previous night by date, and `backfill` over the
 //! sample's seven nights (sample_data/nights/, jobs/sample_nights.toml).
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+use crate::common::table_bytes;
 use std::process::{Command, Output};
 
 const NIGHTS: [&str; 7] =
@@ -16,21 +17,6 @@ fn bin() -> Command {
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// Every table object under OUT, by relative path.
-fn tables(out: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut found = BTreeMap::new();
-    for table in reciprocity::TABLES {
-        for entry in std::fs::read_dir(out.join(table)).into_iter().flatten() {
-            let path = entry.unwrap().path();
-            found.insert(
-                format!("{table}/{}", path.file_name().unwrap().to_string_lossy()),
-                std::fs::read(&path).unwrap(),
-            );
-        }
-    }
-    found
 }
 
 /// jobs/sample_nights.toml with its nights under `root` and its output under `out`.
@@ -76,7 +62,7 @@ fn a_relative_window_equals_its_absolute_bounds_and_both_at_once_are_refused() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(tables(&relative), tables(&absolute));
+    assert_eq!(table_bytes(&relative), table_bytes(&absolute));
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(relative.join("_manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["parameters"]["window_start"], "2025-11-10T00:00:00Z");
@@ -163,7 +149,8 @@ fn a_backfill_stops_at_a_failing_night_resumes_where_it_stopped_and_equals_separ
     for night in NIGHTS {
         let o = bin().args(["run", "--job"]).arg(&separate_job).args(["--date", night]).output().unwrap();
         assert!(o.status.success(), "{night}: {}", stderr(&o));
-        let (a, b) = (tables(&out.join(format!("dt={night}"))), tables(&separate.join(format!("dt={night}"))));
+        let (a, b) =
+            (table_bytes(&out.join(format!("dt={night}"))), table_bytes(&separate.join(format!("dt={night}"))));
         assert_eq!(a, b, "{night}");
         assert_eq!(
             a.keys().any(|k| k.starts_with("follow_changes/")),
@@ -173,11 +160,11 @@ fn a_backfill_stops_at_a_failing_night_resumes_where_it_stopped_and_equals_separ
     }
 
     // --overwrite recomputes every night, to the same bytes.
-    let before = tables(&out.join("dt=2026-11-26"));
+    let before = table_bytes(&out.join("dt=2026-11-26"));
     let o = backfill(&["--overwrite"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stderr(&o).contains("7 nights, 7 run, 0 already complete"), "{}", stderr(&o));
-    assert_eq!(tables(&out.join("dt=2026-11-26")), before);
+    assert_eq!(table_bytes(&out.join("dt=2026-11-26")), before);
 
     let o = bin()
         .args(["backfill", "--job"])

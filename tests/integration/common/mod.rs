@@ -147,6 +147,21 @@ impl Cell {
 
 pub type Row = BTreeMap<String, Cell>;
 
+/// Every object under OUT's table folders, by path relative to OUT: what byte-identity
+/// across executions, reruns and crashes is checked on.
+pub fn table_bytes(out: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut all = BTreeMap::new();
+    for table in reciprocity::TABLES {
+        let Ok(dir) = std::fs::read_dir(out.join(table)) else { continue };
+        for entry in dir {
+            let path = entry.unwrap().path();
+            let name = format!("{table}/{}", path.file_name().unwrap().to_string_lossy());
+            all.insert(name, std::fs::read(path).unwrap());
+        }
+    }
+    all
+}
+
 /// Reads every part of `out/<table>/` into rows, in file order.
 pub fn read_table(out: &Path, table: &str) -> Vec<Row> {
     let mut parts: Vec<_> = std::fs::read_dir(out.join(table)).unwrap().map(|e| e.unwrap().path()).collect();
