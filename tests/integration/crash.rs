@@ -5,11 +5,10 @@
 //! the same command started at once succeeds with the tables of an uninterrupted run, byte
 //! for byte, and leaves neither a lock nor a spill folder behind.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
-use crate::common::table_bytes;
-use std::process::{Command, Output, Stdio};
+use crate::common::{run_paused, table_bytes};
+use std::process::{Command, Output};
 
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_reciprocity"));
@@ -137,41 +136,15 @@ fn a_lock_without_a_lease_is_taken_over_after_stale_lock_after_s() {
     assert!(stderr(&o).contains("held by run old"), "{}", stderr(&o));
 }
 
-/// Starts the run paused at `fault`, waits until it says so, calls `meanwhile`, then waits for it.
-fn pause_and(args: &[String], fault: &str, extra: &[&str], meanwhile: impl FnOnce()) -> (Option<i32>, String) {
-    let mut child = bin()
-        .args(args)
-        .args(extra)
-        .env("RECIPROCITY_FAULT", fault)
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let mut text = String::new();
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        text.push_str(&line);
-        text.push('\n');
-        if line.contains(": pausing") {
-            break;
-        }
-    }
-    meanwhile();
-    for line in lines {
-        text.push_str(&line.unwrap());
-        text.push('\n');
-    }
-    (child.wait().unwrap().code(), text)
-}
-
 #[test]
 fn a_run_that_loses_its_lock_writes_nothing_more_and_exits_6() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let a = args(&sample(), &out, dir.path(), false);
     let thief = r#"{"run_id":"thief","host":"elsewhere","pid":2,"acquired_at":"2026-12-07T00:00:00Z","lease_s":120}"#;
-    let (code, text) = pause_and(&a, "after_part#1:pause=1500", &["--set", "run.lock_renew_s=0.1"], || {
+    let mut command = bin();
+    command.args(&a).args(["--set", "run.lock_renew_s=0.1"]);
+    let (code, text) = run_paused(command, "after_part#1:pause=1500", || {
         std::fs::write(out.join("_LOCK"), thief).unwrap();
     });
     assert_eq!(code, Some(6), "{text}");
@@ -195,7 +168,9 @@ fn an_input_rewritten_during_the_run_fails_it_with_exit_3_and_the_rerun_succeeds
     let out = dir.path().join("out");
     let a = args(&inputs, &out, dir.path(), false);
     let object = std::fs::read_dir(inputs.join("interactions")).unwrap().next().unwrap().unwrap().path();
-    let (code, text) = pause_and(&a, "after_scan:pause=500", &[], || {
+    let mut command = bin();
+    command.args(&a);
+    let (code, text) = run_paused(command, "after_scan:pause=500", || {
         // The export rewrites the object (same bytes, a new version): a mixed snapshot is possible.
         let bytes = std::fs::read(&object).unwrap();
         std::thread::sleep(std::time::Duration::from_millis(20));

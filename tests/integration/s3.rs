@@ -13,6 +13,8 @@ use object_store::aws::AmazonS3Builder;
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt};
 
+use crate::common::run_paused;
+
 fn s3_settings() -> Option<(String, String)> {
     match (std::env::var("RECIPROCITY_TEST_S3_ENDPOINT"), std::env::var("RECIPROCITY_TEST_S3_BUCKET")) {
         (Ok(endpoint), Ok(bucket)) => Some((endpoint, bucket)),
@@ -167,28 +169,6 @@ fn on_s3_a_kill_anywhere_then_an_immediate_rerun_ends_with_the_uninterrupted_tab
     }
 }
 
-/// Runs `args` paused at `fault` and calls `meanwhile` once it says so; the exit code and stderr.
-fn paused(endpoint: &str, args: &[String], fault: &str, meanwhile: impl FnOnce()) -> (Option<i32>, String) {
-    use std::io::{BufRead, BufReader};
-    let mut child = binary(endpoint)
-        .args(args)
-        .env("RECIPROCITY_FAULT", fault)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut text = String::new();
-    let mut meanwhile = Some(meanwhile);
-    for line in BufReader::new(child.stderr.take().unwrap()).lines() {
-        let line = line.unwrap();
-        if line.contains(": pausing") {
-            (meanwhile.take().unwrap())();
-        }
-        text.push_str(&line);
-        text.push('\n');
-    }
-    (child.wait().unwrap().code(), text)
-}
-
 #[test]
 fn on_s3_an_input_rewritten_mid_run_is_caught_and_a_taken_lock_stops_the_run() {
     let Some((endpoint, bucket)) = s3_settings() else { return };
@@ -199,7 +179,9 @@ fn on_s3_an_input_rewritten_mid_run_is_caught_and_a_taken_lock_stops_the_run() {
     let out = format!("{prefix}/out");
     let args = sample_run_args(&base, &format!("s3://{bucket}/{out}"));
     let object = ObjectPath::from(format!("{prefix}/in/interactions/part-00000.parquet"));
-    let (code, said) = paused(&endpoint, &args, "after_scan:pause=1000", || {
+    let mut command = binary(&endpoint);
+    command.args(&args);
+    let (code, said) = run_paused(command, "after_scan:pause=1000", || {
         let other =
             std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data/accounts/part-00000.parquet"));
         rt.block_on(s3.put(&object, other.unwrap().into())).unwrap();
@@ -218,7 +200,9 @@ fn on_s3_an_input_rewritten_mid_run_is_caught_and_a_taken_lock_stops_the_run() {
     let args = sample_run_args(&base, &format!("s3://{bucket}/{out}"));
     let lock = ObjectPath::from(format!("{out}/_LOCK"));
     let thief = r#"{"run_id":"thief","host":"elsewhere","pid":2,"acquired_at":"2026-12-07T00:00:00Z","lease_s":120}"#;
-    let (code, said) = paused(&endpoint, &args, "after_part#1:pause=1000", || {
+    let mut command = binary(&endpoint);
+    command.args(&args);
+    let (code, said) = run_paused(command, "after_part#1:pause=1000", || {
         rt.block_on(s3.put(&lock, thief.as_bytes().to_vec().into())).unwrap();
     });
     assert_eq!(code, Some(6), "{said}");

@@ -162,6 +162,26 @@ pub fn table_bytes(out: &Path) -> BTreeMap<String, Vec<u8>> {
     all
 }
 
+/// Runs `command` with the fault point `fault` (a `pause=` one, src/fault.rs), calls
+/// `meanwhile` once the run says it is pausing, and waits: the exit code and stderr.
+pub fn run_paused(mut command: std::process::Command, fault: &str, meanwhile: impl FnOnce()) -> (Option<i32>, String) {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let mut child =
+        command.env("RECIPROCITY_FAULT", fault).stderr(Stdio::piped()).stdout(Stdio::null()).spawn().unwrap();
+    let mut text = String::new();
+    let mut meanwhile = Some(meanwhile);
+    for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if line.contains(": pausing") {
+            (meanwhile.take().expect("one pause"))();
+        }
+        text.push_str(&line);
+        text.push('\n');
+    }
+    (child.wait().unwrap().code(), text)
+}
+
 /// Reads every part of `out/<table>/` into rows, in file order.
 pub fn read_table(out: &Path, table: &str) -> Vec<Row> {
     let mut parts: Vec<_> = std::fs::read_dir(out.join(table)).unwrap().map(|e| e.unwrap().path()).collect();
