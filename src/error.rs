@@ -160,8 +160,6 @@ impl Error {
             Error::Storage { source, .. } => match source {
                 // A missing input object is the user's URL, not a flaky store.
                 object_store::Error::NotFound { .. } => ExitCode::BadInput,
-                // A write refused because the run lost its lock (io/leased_store.rs).
-                object_store::Error::Generic { source, .. } if source.is::<Error>() => ExitCode::Busy,
                 _ => ExitCode::Storage,
             },
             Error::Resource(_) | Error::Spill { .. } | Error::SpillDiskFull { .. } => ExitCode::ResourceLimit,

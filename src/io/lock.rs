@@ -1,9 +1,10 @@
 //! The run lock: `OUT/_LOCK`, a lease its holder renews, so that two runs never write the same
 //! OUT at once and a dead holder never blocks the next run for long.
 //!
-//! The lock object names its holder (run id and [`ProcessId`]) and its lease. It is created with a conditional put (`If-None-Match: *`) and renewed every
-//! `renew_every` with a conditional update on the version last written (`If-Match`). Another
-//! run takes it over, with a warning naming the dead run, when
+//! The lock object names its holder (run id and [`ProcessId`]) and its lease. It is created
+//! with a conditional put (`If-None-Match: *`) and renewed every `renew_every` with a
+//! conditional update on the version last written (`If-Match`). Another run takes it over,
+//! with a warning naming the dead run, when
 //! - its holder ran on this machine (same host name and boot id) and that process is gone:
 //!   at once, so a retry after `kill -9` needs no waiting; or
 //! - its lease lapsed: it was last renewed more than the holder's `lease_s` ago (by the

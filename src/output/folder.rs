@@ -60,20 +60,12 @@ pub enum Existing {
 /// Looks at OUT before any input is read. A completed OUT is refused unless `overwrite`,
 /// except that one whose manifest has a fingerprint is let through, to be compared with
 /// the run's own once its inputs are scanned (the same run again is a no-op; see
-/// [`Existing::refuse_unless`]).
+/// [`Existing::is_same_run`]).
 pub async fn check_output(out: &Location, overwrite: bool) -> Result<Existing> {
-    let success = out.child(SUCCESS);
-    match out.store.head(&success).await {
-        Ok(_) if !overwrite => {}
-        Ok(_) | Err(object_store::Error::NotFound { .. }) => return Ok(Existing::Nothing),
-        Err(e) => return Err(Error::storage(out.display(&success), "head", e)),
+    if overwrite || !is_complete(out).await? {
+        return Ok(Existing::Nothing);
     }
-    let manifest = out.child(MANIFEST);
-    let fingerprint = match out.store.get(&manifest).await {
-        Ok(found) => found.bytes().await.ok().and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok()),
-        Err(_) => None,
-    }
-    .and_then(|m| m.get("fingerprint").and_then(|f| f.as_str()).map(str::to_string));
+    let fingerprint = read_manifest(out).await.ok().flatten().and_then(|m| fingerprint_of(&m));
     match fingerprint {
         Some(fingerprint) => Ok(Existing::Complete { fingerprint }),
         None => Err(Error::OutputExists { out: out.url() }),
@@ -90,6 +82,23 @@ impl Existing {
             Existing::Complete { .. } => Err(Error::OutputExists { out: out.url() }),
         }
     }
+}
+
+/// OUT's `_manifest.json`, parsed; None if there is none (or it is not JSON).
+pub async fn read_manifest(out: &Location) -> Result<Option<serde_json::Value>> {
+    let path = out.child(MANIFEST);
+    let read = |e| Error::storage(out.display(&path), "read manifest", e);
+    let bytes = match out.store.get(&path).await {
+        Ok(found) => found.bytes().await.map_err(read)?,
+        Err(object_store::Error::NotFound { .. }) => return Ok(None),
+        Err(e) => return Err(read(e)),
+    };
+    Ok(serde_json::from_slice(&bytes).ok())
+}
+
+/// The `fingerprint` a manifest records (output/manifest.rs), if it has one.
+pub fn fingerprint_of(manifest: &serde_json::Value) -> Option<String> {
+    manifest.get("fingerprint").and_then(|f| f.as_str()).map(str::to_string)
 }
 
 /// Whether OUT holds a completed run.

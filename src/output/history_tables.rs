@@ -23,9 +23,6 @@ pub const HISTORY_TABLES: [&str; 4] = [POPULATION_HISTORY, BRAND_HISTORY, BRAND_
 /// One row per night: its date (days since the epoch) and its population_summary row, whose
 /// columns every night must share.
 pub fn population_history(nights: &[(i32, RecordBatch)]) -> Result<RecordBatch> {
-    let Some((_, first)) = nights.first() else {
-        return Err(Error::internal("building population_history", "no nights"));
-    };
     let dated = |day: i32, batch: &RecordBatch| -> Result<RecordBatch> {
         let mut fields = vec![Arc::new(Field::new("date", arrow_schema::DataType::Date32, false))];
         fields.extend(batch.schema().fields().iter().cloned());
@@ -34,8 +31,10 @@ pub fn population_history(nights: &[(i32, RecordBatch)]) -> Result<RecordBatch> 
         RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
             .map_err(|e| Error::internal("building population_history", e))
     };
-    let schema = dated(0, first)?.schema();
     let rows = nights.iter().map(|(day, batch)| dated(*day, batch)).collect::<Result<Vec<_>>>()?;
+    let Some(schema) = rows.first().map(RecordBatch::schema) else {
+        return Err(Error::internal("building population_history", "no nights"));
+    };
     arrow_select::concat::concat_batches(&schema, &rows).map_err(|e| Error::internal("building population_history", e))
 }
 

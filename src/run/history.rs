@@ -12,7 +12,6 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int32Type, Int64Type};
 use arrow_array::{Array, RecordBatch};
 use chrono::NaiveDate;
-use object_store::ObjectStoreExt;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -27,7 +26,8 @@ use crate::io::lock::{self, LockTerms};
 use crate::io::store::{self, Location, StorageOptions};
 use crate::io::table_reader::{read_optional_table, read_table};
 use crate::output::folder::{
-    check_output, is_complete, mark_success, remove_unlisted, retract, write_manifest, write_tables, MANIFEST,
+    check_output, fingerprint_of, is_complete, mark_success, read_manifest, remove_unlisted, retract, write_manifest,
+    write_tables,
 };
 use crate::output::history_tables::{self as tables, BrandHistoryRow, HISTORY_TABLES};
 use crate::output::progress::{new_run_id, Reporter};
@@ -65,7 +65,7 @@ pub fn history(args: &HistoryArgs) -> Result<HistoryOutcome> {
     let existing = runtime.block_on(check_output(&out, args.overwrite))?;
     let dates = runtime.block_on(completed_nights(&root, from, to, &reporter))?;
     let nights = runtime.block_on(futures::future::try_join_all(dates.iter().map(|&d| read_night(&root, d))))?;
-    let fingerprint = fingerprint_of(&nights);
+    let fingerprint = history_fingerprint(&nights);
     if existing.is_same_run(&out, &fingerprint)? {
         return Ok(HistoryOutcome {
             summary: format!("{} already holds this history; nothing to do\n", out.url()),
@@ -177,18 +177,15 @@ async fn read_night(root: &Location, date: NaiveDate) -> Result<Night> {
                 .collect()
         },
     );
-    let manifest =
-        night.store.get(&night.child(MANIFEST)).await.map_err(|e| Error::storage(night.url(), "read manifest", e))?;
-    let manifest = manifest.bytes().await.map_err(|e| Error::storage(night.url(), "read manifest", e))?;
-    let fingerprint = serde_json::from_slice::<serde_json::Value>(&manifest)
-        .ok()
-        .and_then(|m| m.get("fingerprint").and_then(|f| f.as_str()).map(str::to_string))
-        .unwrap_or_else(|| format!("{:x}", Sha256::digest(&manifest)));
+    // A night written before manifests had fingerprints stands for its whole manifest.
+    let manifest = read_manifest(&night).await?.unwrap_or_default();
+    let fingerprint =
+        fingerprint_of(&manifest).unwrap_or_else(|| format!("{:x}", Sha256::digest(manifest.to_string().as_bytes())));
     Ok(Night { date, population, brands, id_type, ties, fingerprint })
 }
 
 /// What the history depends on: this program's version and each night's fingerprint.
-fn fingerprint_of(nights: &[Night]) -> String {
+fn history_fingerprint(nights: &[Night]) -> String {
     let of = json!({
         "reciprocity_version": env!("CARGO_PKG_VERSION"),
         "nights": nights.iter().map(|n| (n.date.to_string(), n.fingerprint.clone())).collect::<Vec<_>>(),
